@@ -1,0 +1,305 @@
+package pointcheckout
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PaymentMethod names a payment method the hosted page may offer.
+type PaymentMethod string
+
+// Payment methods named by the Merchant API.
+const (
+	PaymentMethodCard          PaymentMethod = "CARD"
+	PaymentMethodPointCheckout PaymentMethod = "POINTCHECKOUT"
+)
+
+// CheckoutRequest is what the shop asks the Merchant API to create: one
+// payment attempt for one order. Every amount is in the currency of Amount.
+type CheckoutRequest struct {
+	// RequestID is unique per attempt; a failed or cancelled checkout's
+	// RequestID can never be used again. The handlers fill it in.
+	RequestID string
+	// OrderID is the shop's order reference; attempts may repeat it.
+	OrderID string
+	// Amount is what the shopper must pay; it also fixes the currency.
+	Amount Money
+	// Items are the order lines (at least one).
+	Items []Item
+	// Totals optionally break Amount down.
+	Totals *Totals
+	// Customer is who pays.
+	Customer Customer
+	// BillingAddress is required by the API.
+	BillingAddress Address
+	// DeliveryAddress is optional.
+	DeliveryAddress *Address
+	// ReturnURL is where the hosted page sends the shopper back to. The
+	// handlers fill it in.
+	ReturnURL string
+	// BranchID optionally names a PointCheckout branch (0: none).
+	BranchID int64
+	// AllowedPaymentMethods optionally limits and orders the page's methods.
+	AllowedPaymentMethods []PaymentMethod
+	// DefaultPaymentMethod optionally preselects one.
+	DefaultPaymentMethod PaymentMethod
+	// Language is an optional ISO 639-1 code for the hosted page.
+	Language string
+}
+
+// Item is one order line.
+type Item struct {
+	Name string
+	SKU  string
+	// UnitPrice is optional (leave it the zero Money to omit it).
+	UnitPrice Money
+	Quantity  int64
+	LineTotal Money
+}
+
+// Totals break an order's amount down. Zero Money fields other than
+// Subtotal and Tax are omitted.
+type Totals struct {
+	Subtotal             Money
+	Tax                  Money
+	Shipping             Money
+	Handling             Money
+	Discount             Money
+	SkipTotalsValidation bool
+}
+
+// Customer is the paying shopper.
+type Customer struct {
+	ID        string `json:"id,omitempty"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone,omitempty"`
+}
+
+// Address is a billing or delivery address. Country is an ISO 3166-1
+// alpha-2 or alpha-3 code.
+type Address struct {
+	Name     string `json:"name"`
+	Address1 string `json:"address1"`
+	Address2 string `json:"address2,omitempty"`
+	City     string `json:"city"`
+	State    string `json:"state,omitempty"`
+	Zip      string `json:"zip,omitempty"`
+	Country  string `json:"country"`
+}
+
+// Checkout is a checkout as the Merchant API reports it.
+type Checkout struct {
+	ID         string
+	DisplayID  string
+	RequestID  string
+	OrderID    string
+	Amount     Money
+	CashAmount Money
+	Status     Status
+	// RawStatus is the status exactly as the API spelled it.
+	RawStatus         string
+	TotalRefunded     Money
+	RedirectURL       string
+	CheckoutKey       string
+	BranchID          string
+	BranchName        string
+	UsedPaymentMethod string
+	BillingAddress    *Address
+	DeliveryAddress   *Address
+	// Timestamp is when the checkout was created; zero if the API sent a
+	// form this package could not read.
+	Timestamp time.Time
+}
+
+// CheckoutPage is one page of a checkout search.
+type CheckoutPage struct {
+	Page          int
+	Size          int
+	TotalPages    int
+	TotalElements int64
+	Checkouts     []Checkout
+}
+
+// RefundRequest asks for (part of) a paid checkout back.
+type RefundRequest struct {
+	// Amount to refund, in the checkout's currency.
+	Amount Money
+	// Note is required by the API.
+	Note string
+	// ReferenceID is an optional reference of the shop's (paymennt API).
+	ReferenceID string
+}
+
+// wireItem and the other wire* types are the exact JSON the API reads and
+// writes; amounts pass through them as decimals so no float ever holds one.
+type wireItem struct {
+	Name      string `json:"name"`
+	SKU       string `json:"sku,omitempty"`
+	UnitPrice *Money `json:"unitprice,omitempty"`
+	Quantity  int64  `json:"quantity"`
+	LineTotal Money  `json:"linetotal"`
+}
+
+type wireTotals struct {
+	Subtotal             Money  `json:"subtotal"`
+	Tax                  Money  `json:"tax"`
+	Shipping             *Money `json:"shipping,omitempty"`
+	Handling             *Money `json:"handling,omitempty"`
+	Discount             *Money `json:"discount,omitempty"`
+	SkipTotalsValidation bool   `json:"skipTotalsValidation,omitempty"`
+}
+
+type wireRequest struct {
+	RequestID             string          `json:"requestId"`
+	OrderID               string          `json:"orderId"`
+	Currency              string          `json:"currency"`
+	Amount                Money           `json:"amount"`
+	Totals                *wireTotals     `json:"totals,omitempty"`
+	Items                 []wireItem      `json:"items"`
+	Customer              Customer        `json:"customer"`
+	BillingAddress        Address         `json:"billingAddress"`
+	DeliveryAddress       *Address        `json:"deliveryAddress,omitempty"`
+	ReturnURL             string          `json:"returnUrl"`
+	BranchID              int64           `json:"branchId,omitempty"`
+	AllowedPaymentMethods []PaymentMethod `json:"allowedPaymentMethods,omitempty"`
+	DefaultPaymentMethod  PaymentMethod   `json:"defaultPaymentMethod,omitempty"`
+	Language              string          `json:"language,omitempty"`
+}
+
+func optMoney(m Money) *Money {
+	if !m.IsValid() || m.IsZero() {
+		return nil
+	}
+	return &m
+}
+
+// MarshalJSON writes the request exactly as the create-web-checkout
+// operation reads it (field names such as linetotal and unitprice in lower
+// case, amounts as decimals with the currency's digits).
+func (r CheckoutRequest) MarshalJSON() ([]byte, error) {
+	w := wireRequest{
+		RequestID:             r.RequestID,
+		OrderID:               r.OrderID,
+		Currency:              r.Amount.Currency(),
+		Amount:                r.Amount,
+		Customer:              r.Customer,
+		BillingAddress:        r.BillingAddress,
+		DeliveryAddress:       r.DeliveryAddress,
+		ReturnURL:             r.ReturnURL,
+		BranchID:              r.BranchID,
+		AllowedPaymentMethods: r.AllowedPaymentMethods,
+		DefaultPaymentMethod:  r.DefaultPaymentMethod,
+		Language:              r.Language,
+		Items:                 make([]wireItem, len(r.Items)),
+	}
+	for i, it := range r.Items {
+		w.Items[i] = wireItem{Name: it.Name, SKU: it.SKU, Quantity: it.Quantity, LineTotal: it.LineTotal}
+		if it.UnitPrice.IsValid() {
+			w.Items[i].UnitPrice = &r.Items[i].UnitPrice
+		}
+	}
+	if t := r.Totals; t != nil {
+		w.Totals = &wireTotals{
+			Subtotal: t.Subtotal, Tax: t.Tax,
+			Shipping: optMoney(t.Shipping), Handling: optMoney(t.Handling), Discount: optMoney(t.Discount),
+			SkipTotalsValidation: t.SkipTotalsValidation,
+		}
+	}
+	return json.Marshal(w)
+}
+
+// wireCheckout is the checkout object in API answers. Amounts arrive as
+// json.Number and become Money once the currency is known.
+type wireCheckout struct {
+	ID                string          `json:"id"`
+	DisplayID         string          `json:"displayId"`
+	RequestID         string          `json:"requestId"`
+	OrderID           string          `json:"orderId"`
+	Currency          string          `json:"currency"`
+	Amount            json.Number     `json:"amount"`
+	CashAmount        json.Number     `json:"cashAmount"`
+	Status            string          `json:"status"`
+	TotalRefunded     json.Number     `json:"totalRefunded"`
+	RedirectURL       string          `json:"redirectUrl"`
+	CheckoutKey       string          `json:"checkoutKey"`
+	BranchID          json.RawMessage `json:"branchId"`
+	BranchName        string          `json:"branchName"`
+	UsedPaymentMethod string          `json:"usedPaymentMethod"`
+	BillingAddress    *Address        `json:"billingAddress"`
+	DeliveryAddress   *Address        `json:"deliveryAddress"`
+	Timestamp         string          `json:"timestamp"`
+}
+
+// UnmarshalJSON reads a checkout object from an API answer. The amount must
+// be exact in the checkout's currency; a missing or malformed amount or
+// currency is an error, because a checkout whose amount cannot be read can
+// never be verified.
+func (c *Checkout) UnmarshalJSON(b []byte) error {
+	var w wireCheckout
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	amount, err := ParseMoney(w.Amount.String(), w.Currency)
+	if err != nil {
+		return fmt.Errorf("checkout %q: amount: %w", clip(w.ID), err)
+	}
+	opt := func(n json.Number) (Money, error) {
+		if n == "" {
+			return NewMoney(0, w.Currency)
+		}
+		return ParseMoney(n.String(), w.Currency)
+	}
+	cash, err := opt(w.CashAmount)
+	if err != nil {
+		return fmt.Errorf("checkout %q: cashAmount: %w", clip(w.ID), err)
+	}
+	refunded, err := opt(w.TotalRefunded)
+	if err != nil {
+		return fmt.Errorf("checkout %q: totalRefunded: %w", clip(w.ID), err)
+	}
+	*c = Checkout{
+		ID: w.ID, DisplayID: w.DisplayID, RequestID: w.RequestID, OrderID: w.OrderID,
+		Amount: amount, CashAmount: cash, TotalRefunded: refunded,
+		Status: ParseStatus(w.Status), RawStatus: w.Status,
+		RedirectURL: w.RedirectURL, CheckoutKey: w.CheckoutKey,
+		BranchID: strings.Trim(string(w.BranchID), `"`), BranchName: w.BranchName,
+		UsedPaymentMethod: w.UsedPaymentMethod,
+		BillingAddress:    w.BillingAddress, DeliveryAddress: w.DeliveryAddress,
+		Timestamp: parseTimestamp(w.Timestamp),
+	}
+	if c.BranchID == "null" {
+		c.BranchID = ""
+	}
+	return nil
+}
+
+// parseTimestamp reads the ISO 8601 forms the API is documented to use
+// (yyyy-MM-ddTHH:mm:ss.SSSZZ and RFC 3339).
+func parseTimestamp(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// UnmarshalJSON reads a page of a checkout search.
+func (p *CheckoutPage) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Page          int        `json:"page"`
+		Size          int        `json:"size"`
+		TotalPages    int        `json:"totalPages"`
+		TotalElements int64      `json:"totalElements"`
+		Content       []Checkout `json:"content"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = CheckoutPage{Page: w.Page, Size: w.Size, TotalPages: w.TotalPages, TotalElements: w.TotalElements, Checkouts: w.Content}
+	return nil
+}

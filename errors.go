@@ -1,0 +1,102 @@
+package pointcheckout
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors, for errors.Is. Errors from a [Client] wrap one of these
+// (through [*APIError] or directly) whenever the cause is known.
+var (
+	// ErrNotFound: the API has no such checkout (or a search found none).
+	ErrNotFound = errors.New("pointcheckout: checkout not found")
+	// ErrUnauthorized: the API refused the key or secret.
+	ErrUnauthorized = errors.New("pointcheckout: unauthorized")
+	// ErrBadRequest: the API refused the request as invalid.
+	ErrBadRequest = errors.New("pointcheckout: bad request")
+	// ErrUnavailable: the gateway could not answer (network error, timeout,
+	// 5xx, 429, a body that is not the API's JSON). The operation's outcome
+	// is unknown and it is worth asking again later; it never means the
+	// payment failed.
+	ErrUnavailable = errors.New("pointcheckout: gateway unavailable")
+	// ErrInvalidRequest: the request was refused before any network call
+	// because it lacks a required field or holds an invalid value.
+	ErrInvalidRequest = errors.New("pointcheckout: invalid request")
+)
+
+// APIError is an answer of the Merchant API that is not a success: its HTTP
+// status and the API's own error message. It matches ErrNotFound,
+// ErrUnauthorized, ErrBadRequest or ErrUnavailable under errors.Is.
+type APIError struct {
+	// Op is the operation, such as "create web checkout".
+	Op string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Message is the API's "error" text, or a short description of an
+	// answer that was not the API's JSON.
+	Message string
+}
+
+// Error describes the failure. It never contains a credential: the message
+// comes from the API's answer, which does not echo the request's headers.
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("pointcheckout: %s: HTTP %d: %s", e.Op, e.StatusCode, msg)
+}
+
+// Is maps the answer onto the package's sentinel errors.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+	case ErrUnavailable:
+		return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.StatusCode == 0
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound ||
+			(e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not found"))
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+	}
+	return false
+}
+
+// Temporary reports whether asking again may succeed (network trouble, 5xx,
+// 429), as opposed to an answer that will not change.
+func (e *APIError) Temporary() bool { return errors.Is(e, ErrUnavailable) }
+
+// FieldError names one invalid field of a request.
+type FieldError struct {
+	// Field is the JSON path of the field, such as "items[0].linetotal".
+	Field string
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+// ValidationError lists every problem found in a request before it was sent.
+// It matches ErrInvalidRequest under errors.Is.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+// Error lists the fields.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("pointcheckout: invalid request: ")
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Problem)
+	}
+	return b.String()
+}
+
+// Is matches ErrInvalidRequest.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }

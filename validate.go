@@ -1,0 +1,113 @@
+package pointcheckout
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Validate checks r against the create-web-checkout operation's required
+// fields and value rules, so that a request the API would refuse fails here
+// without a network call. It returns a [*ValidationError] naming every bad
+// field, or nil.
+func (r *CheckoutRequest) Validate() error {
+	var v validator
+	v.text("requestId", r.RequestID)
+	v.text("orderId", r.OrderID)
+	cur := r.Amount.Currency()
+	switch {
+	case !r.Amount.IsValid():
+		v.add("amount", "required (with its currency)")
+	case r.Amount.IsZero():
+		v.add("amount", "must be greater than zero")
+	}
+	if len(r.Items) == 0 {
+		v.add("items", "at least one item is required")
+	}
+	for i, it := range r.Items {
+		p := "items[" + strconv.Itoa(i) + "]"
+		v.text(p+".name", it.Name)
+		if it.Quantity <= 0 {
+			v.add(p+".quantity", "must be greater than zero")
+		}
+		v.money(p+".linetotal", it.LineTotal, cur, true)
+		v.money(p+".unitprice", it.UnitPrice, cur, false)
+	}
+	if t := r.Totals; t != nil {
+		v.money("totals.subtotal", t.Subtotal, cur, true)
+		v.money("totals.tax", t.Tax, cur, true)
+		v.money("totals.shipping", t.Shipping, cur, false)
+		v.money("totals.handling", t.Handling, cur, false)
+		v.money("totals.discount", t.Discount, cur, false)
+	}
+	v.text("customer.firstName", r.Customer.FirstName)
+	v.text("customer.lastName", r.Customer.LastName)
+	if v.text("customer.email", r.Customer.Email) && !strings.Contains(r.Customer.Email, "@") {
+		v.add("customer.email", "not an email address")
+	}
+	v.address("billingAddress", &r.BillingAddress)
+	if r.DeliveryAddress != nil {
+		v.address("deliveryAddress", r.DeliveryAddress)
+	}
+	if v.text("returnUrl", r.ReturnURL) {
+		u, err := url.Parse(r.ReturnURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.add("returnUrl", "must be an absolute http or https URL")
+		}
+	}
+	if r.BranchID < 0 {
+		v.add("branchId", "must not be negative")
+	}
+	if n := len(r.Language); n != 0 && (n < 2 || n > 3) {
+		v.add("language", "must be a 2 or 3 letter code")
+	}
+	return v.err()
+}
+
+type validator struct{ fields []FieldError }
+
+func (v *validator) add(field, problem string) {
+	v.fields = append(v.fields, FieldError{Field: field, Problem: problem})
+}
+
+// text requires a non-blank value free of control characters and reports
+// whether it was present.
+func (v *validator) text(field, s string) bool {
+	if strings.TrimSpace(s) == "" {
+		v.add(field, "required")
+		return false
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		v.add(field, "must not contain control characters")
+	}
+	return true
+}
+
+// money checks an amount is in the order's currency; required ones must be
+// set, optional ones may be the zero Money.
+func (v *validator) money(field string, m Money, cur string, required bool) {
+	switch {
+	case !m.IsValid():
+		if required {
+			v.add(field, "required")
+		}
+	case cur != "" && m.Currency() != cur:
+		v.add(field, "must be in "+cur+", not "+m.Currency())
+	}
+}
+
+func (v *validator) address(p string, a *Address) {
+	v.text(p+".name", a.Name)
+	v.text(p+".address1", a.Address1)
+	v.text(p+".city", a.City)
+	if v.text(p+".country", a.Country) && (len(a.Country) < 2 || len(a.Country) > 3) {
+		v.add(p+".country", "must be an ISO 3166-1 alpha-2 or alpha-3 code")
+	}
+}
+
+func (v *validator) err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}
