@@ -1,18 +1,27 @@
 package pointcheckout
 
-// CONTRACT STUB: bodies follow; the public API is fixed.
-
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
-// Orders turns an incoming POST /pay into the checkout to create, from the
-// shop's own records (never from amounts the shopper sent). RequestID and
-// ReturnURL are filled in by the Handler.
+// Orders turns an incoming POST /pay into the checkout to create. It reads
+// the order from the shop's own records: the amount, currency and items must
+// never come from form fields the shopper controls. RequestID and ReturnURL
+// are filled in by the Handler; whatever Orders puts there is replaced.
+//
+// Return an error wrapping [ErrNotFound] for an unknown order (404) or
+// [ErrInvalidRequest] for an order that cannot be paid (400); any other
+// error answers 500. The shopper never sees the error's text.
 type Orders interface {
 	CheckoutFor(r *http.Request) (*CheckoutRequest, error)
 }
@@ -23,19 +32,43 @@ type OrdersFunc func(r *http.Request) (*CheckoutRequest, error)
 // CheckoutFor calls f(r).
 func (f OrdersFunc) CheckoutFor(r *http.Request) (*CheckoutRequest, error) { return f(r) }
 
-// Update is a verified change of an order's payment.
+// Update is a verified change of an order's payment, handed to the
+// [OrderUpdater]. Except for the PENDING update sent when a checkout is
+// created, Status comes from the Merchant API after the checkout was checked
+// against the Ref the shop created it with (id, order, request, currency and
+// exact amount), never from anything the shopper sent.
 type Update struct {
-	OrderID    string
+	// OrderID is the shop's order.
+	OrderID string
+	// CheckoutID is the gateway's checkout of this attempt.
 	CheckoutID string
-	RequestID  string
-	Status     Status
-	Amount     Money
-	Ref        Ref
-	Checkout   *Checkout
-	Source     Source
+	// RequestID is unique to this attempt.
+	RequestID string
+	// Status is the checkout's status.
+	Status Status
+	// Amount is the checkout's exact amount.
+	Amount Money
+	// Ref is the whole reference; record it at SourcePay so the order can be
+	// resolved later (Reconcile, notifications) if the shopper never returns.
+	Ref Ref
+	// Checkout is the checkout as the API reported it.
+	Checkout *Checkout
+	// Source says which step resolved the checkout.
+	Source Source
 }
 
-// OrderUpdater applies updates to the shop's orders. It must be idempotent.
+// OrderUpdater applies payment updates to the shop's orders.
+//
+// Implementations must be idempotent and forward-only: the same update may
+// arrive more than once (a refreshed return page, a notification racing the
+// return, a reconciliation sweep), and updates of one order may arrive out
+// of order. Apply an update only when the order's recorded status for that
+// checkout can move to it ([Status.CanBecome]); treat the same status as
+// done. An order may have several checkouts (one per attempt): a newer
+// attempt replaces an unpaid one, and an update of another checkout never
+// takes a paid order back. Return an error only when the update could not be
+// stored; the Handler then answers 500 and keeps the shopper's reference so
+// that a refresh delivers the update again.
 type OrderUpdater interface {
 	UpdateOrder(ctx context.Context, u Update) error
 }
@@ -46,59 +79,739 @@ type OrderUpdaterFunc func(ctx context.Context, u Update) error
 // UpdateOrder calls f(ctx, u).
 func (f OrderUpdaterFunc) UpdateOrder(ctx context.Context, u Update) error { return f(ctx, u) }
 
-// RefFinder finds the Ref the shop recorded for a checkout id.
+// RefFinder finds the Ref the shop recorded (from the SourcePay update) for a
+// checkout id. The notify handler needs it; an OrderUpdater that also
+// implements RefFinder is used as one. Return an error wrapping ErrNotFound
+// for an unknown checkout.
 type RefFinder interface {
 	FindRef(ctx context.Context, checkoutID string) (Ref, error)
 }
 
-// Result is the outcome of a payment as the shopper's next page sees it.
-type Result struct {
+// ErrVerification reports a checkout whose API answer does not match the Ref
+// the shop created it with. It is a security event: the order is not updated.
+var ErrVerification = errors.New("pointcheckout: checkout does not match its reference")
+
+// VerificationError names the fields of a checkout that differ from its Ref.
+// It matches ErrVerification under errors.Is.
+type VerificationError struct {
 	OrderID    string
 	CheckoutID string
-	Status     Status
-	Amount     Money
-	Source     Source
+	// Fields lists what differs: "id", "orderId", "requestId", "amount",
+	// "currency".
+	Fields []string
 }
 
-// Config configures a Handler.
+// Error lists the fields without their values.
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("pointcheckout: checkout %q of order %q does not match its reference: %s",
+		clip(e.CheckoutID), clip(e.OrderID), strings.Join(e.Fields, ", "))
+}
+
+// Is matches ErrVerification.
+func (e *VerificationError) Is(target error) bool { return target == ErrVerification }
+
+// Config configures a Handler. Client, Orders, Updater and Keys are required.
 type Config struct {
-	Client               *Client
-	Orders               Orders
-	Updater              OrderUpdater
-	Refs                 RefFinder
-	Keys                 []KeyPair
-	Store                Store
-	ReturnBaseURL        string
-	Prefix               string
-	SuccessURL           string
-	FailureURL           string
-	OnResult             func(w http.ResponseWriter, r *http.Request, res Result)
-	OnError              func(r *http.Request, err error)
-	Logger               *slog.Logger
-	PollTimeout          time.Duration
-	PollInterval         time.Duration
-	RefreshAfter         time.Duration
+	// Client talks to the Merchant API.
+	Client *Client
+	// Orders builds the checkout for a /pay request.
+	Orders Orders
+	// Updater receives every verified update.
+	Updater OrderUpdater
+	// Refs finds recorded Refs for /pay/notify. If nil and Updater
+	// implements RefFinder, Updater is used; with neither, /pay/notify
+	// answers 501.
+	Refs RefFinder
+	// Keys sign and encrypt the checkout cookie, the return token and the
+	// result cookie. The first pair encodes; all pairs decode, so a new pair
+	// can be put first without logging anyone out. Every instance behind a
+	// load balancer needs the same keys.
+	Keys []KeyPair
+	// Store keeps the shopper's Ref between /pay and /pay/return. The
+	// default is a CookieStore with Keys, scoped to Prefix.
+	Store Store
+	// ReturnBaseURL is the shop's public origin, such as
+	// "https://shop.example.com", used to build the return URL. It is
+	// required for a live environment (and must be https there); elsewhere
+	// it defaults to the origin of each /pay request.
+	ReturnBaseURL string
+	// Prefix is where the routes live: Prefix, Prefix+"/return" and
+	// Prefix+"/notify". Default "/pay".
+	Prefix string
+	// SuccessURL and FailureURL are where the default OnResult sends the
+	// shopper (paths on this site). Default "/".
+	SuccessURL, FailureURL string
+	// OnResult answers the shopper once a final status is recorded. The
+	// default stores the Result in a short-lived signed cookie (see
+	// ResultFromContext) and redirects (303) to SuccessURL when
+	// Result.Succeeded, else to FailureURL.
+	OnResult func(w http.ResponseWriter, r *http.Request, res Result)
+	// OnError is told of failures worth an alert: verification mismatches
+	// (ErrVerification), tampered references (ErrInvalidRef), refused
+	// redirects and updater errors. It must not write to the response.
+	OnError func(r *http.Request, err error)
+	// RenderPage replaces the default HTML pages (confirming, error). It
+	// must write the status code it is given.
+	RenderPage func(w http.ResponseWriter, r *http.Request, p Page)
+	// Logger receives structured logs; nil discards them. Logs never hold
+	// credentials, cookie values or tokens.
+	Logger *slog.Logger
+	// PollTimeout is how long /pay/return waits for a PENDING checkout to
+	// settle before showing the confirming page (default 3s; negative: no
+	// waiting). PollInterval is the pause between polls (default 500ms).
+	PollTimeout, PollInterval time.Duration
+	// RefreshAfter is how soon the confirming page reloads itself
+	// (default 3s).
+	RefreshAfter time.Duration
+	// AllowedRedirectHosts are the hosts a checkout's redirectUrl may point
+	// to. Default: the Client environment's PaymentHosts.
 	AllowedRedirectHosts []string
 }
 
-// Handler serves /pay, /pay/return and /pay/notify.
-type Handler struct{}
+// Handler serves the payment routes: POST /pay, GET|POST /pay/return and
+// POST /pay/notify (under Config.Prefix). It keeps no state of its own
+// between requests, so any number of instances sharing Keys can serve one
+// shop. It is safe for concurrent use.
+type Handler struct {
+	client       *Client
+	orders       Orders
+	updater      OrderUpdater
+	refs         RefFinder
+	store        Store
+	codec        *codec
+	returnBase   *url.URL
+	prefix       string
+	successURL   string
+	failureURL   string
+	onResult     func(http.ResponseWriter, *http.Request, Result)
+	onError      func(*http.Request, error)
+	render       func(http.ResponseWriter, *http.Request, Page)
+	log          *slog.Logger
+	pollTimeout  time.Duration
+	pollInterval time.Duration
+	refreshAfter time.Duration
+	redirectHost map[string]bool
+	allowHTTP    bool
+	cop          *http.CrossOriginProtection
+	now          func() time.Time
+}
 
-func New(cfg Config) (*Handler, error)                              { return nil, errors.New("stub") }
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {}
-func (h *Handler) PayHandler() http.Handler                         { return h }
-func (h *Handler) ReturnHandler() http.Handler                      { return h }
-func (h *Handler) NotifyHandler() http.Handler                      { return h }
-func (h *Handler) Middleware(next http.Handler) http.Handler        { return next }
+const (
+	tokenParam  = "t"
+	tokenName   = "pc_return"
+	resultName  = "pc_result"
+	tokenMaxAge = 24 * time.Hour
+	resultTTL   = 10 * time.Minute
+)
+
+// New checks cfg and builds a Handler. Anything missing or unsafe is an
+// error here rather than a surprise in production: no client, orders or
+// updater; no keys or short keys; a relative or plain-http return base URL
+// for a live environment; success or failure URLs that leave the site.
+func New(cfg Config) (*Handler, error) {
+	var problems []string
+	if cfg.Client == nil {
+		problems = append(problems, "Client is required")
+	}
+	if cfg.Orders == nil {
+		problems = append(problems, "Orders is required")
+	}
+	if cfg.Updater == nil {
+		problems = append(problems, "Updater is required")
+	}
+	if len(cfg.Keys) == 0 {
+		problems = append(problems, "Keys is required (see GenerateKeyPair)")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("pointcheckout: config: %s", strings.Join(problems, "; "))
+	}
+	h := &Handler{
+		client:       cfg.Client,
+		orders:       cfg.Orders,
+		updater:      cfg.Updater,
+		refs:         cfg.Refs,
+		prefix:       cfg.Prefix,
+		successURL:   cfg.SuccessURL,
+		failureURL:   cfg.FailureURL,
+		onResult:     cfg.OnResult,
+		onError:      cfg.OnError,
+		render:       cfg.RenderPage,
+		log:          cfg.Logger,
+		pollTimeout:  cfg.PollTimeout,
+		pollInterval: cfg.PollInterval,
+		refreshAfter: cfg.RefreshAfter,
+		cop:          http.NewCrossOriginProtection(),
+		now:          time.Now,
+	}
+	if h.refs == nil {
+		h.refs, _ = cfg.Updater.(RefFinder)
+	}
+	if h.prefix == "" {
+		h.prefix = "/pay"
+	}
+	if !strings.HasPrefix(h.prefix, "/") || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#") {
+		return nil, fmt.Errorf("pointcheckout: config: Prefix %q must start with / and not end with /", h.prefix)
+	}
+	for _, u := range []*string{&h.successURL, &h.failureURL} {
+		if *u == "" {
+			*u = "/"
+		}
+		if !isLocalPath(*u) {
+			return nil, fmt.Errorf("pointcheckout: config: SuccessURL and FailureURL must be paths on this site, got %q", *u)
+		}
+	}
+	env := cfg.Client.Environment()
+	if cfg.ReturnBaseURL != "" {
+		u, err := url.Parse(cfg.ReturnBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL must be an absolute http(s) URL such as https://shop.example.com")
+		}
+		if env.Live && u.Scheme != "https" {
+			return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL must be https in the %s environment", env.Name)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawQuery, u.Fragment = "", ""
+		h.returnBase = u
+	} else if env.Live {
+		return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL is required in the %s environment", env.Name)
+	}
+	hosts := cfg.AllowedRedirectHosts
+	if len(hosts) == 0 {
+		hosts = env.PaymentHosts
+	}
+	if len(hosts) == 0 {
+		return nil, errors.New("pointcheckout: config: no AllowedRedirectHosts and the environment names no payment hosts")
+	}
+	h.redirectHost = make(map[string]bool, len(hosts))
+	for _, host := range hosts {
+		h.redirectHost[strings.ToLower(host)] = true
+	}
+	h.allowHTTP = !env.Live
+	c, err := newCodec(cfg.Keys, tokenMaxAge)
+	if err != nil {
+		return nil, fmt.Errorf("pointcheckout: config: %w", err)
+	}
+	h.codec = c
+	h.store = cfg.Store
+	if h.store == nil {
+		s, err := NewCookieStore(cfg.Keys, CookieOptions{Path: h.prefix})
+		if err != nil {
+			return nil, fmt.Errorf("pointcheckout: config: %w", err)
+		}
+		h.store = s
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.pollTimeout == 0 {
+		h.pollTimeout = 3 * time.Second
+	}
+	if h.pollInterval <= 0 {
+		h.pollInterval = 500 * time.Millisecond
+	}
+	if h.refreshAfter <= 0 {
+		h.refreshAfter = 3 * time.Second
+	}
+	if h.onResult == nil {
+		h.onResult = h.redirectToResult
+	}
+	if h.render == nil {
+		h.render = renderDefaultPage
+	}
+	return h, nil
+}
+
+// isLocalPath accepts "/x" but not "//host" or "/\host", which browsers read
+// as another site.
+func isLocalPath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
+		!strings.ContainsAny(p, "\r\n\t")
+}
+
+// PayHandler returns the POST /pay handler on its own, for routers that
+// mount routes one by one.
+func (h *Handler) PayHandler() http.Handler { return http.HandlerFunc(h.servePay) }
+
+// ReturnHandler returns the GET|POST /pay/return handler on its own. Its
+// route must be Prefix+"/return": that is the URL the gateway is given.
+func (h *Handler) ReturnHandler() http.Handler { return http.HandlerFunc(h.serveReturn) }
+
+// NotifyHandler returns the POST /pay/notify handler on its own.
+func (h *Handler) NotifyHandler() http.Handler { return http.HandlerFunc(h.serveNotify) }
+
+// ServeHTTP serves the three routes under Prefix and answers 404 to
+// anything else; use Middleware to fall through to the shop instead.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.route(w, r) {
+		http.NotFound(w, r)
+	}
+}
+
+// route serves r if its path is one of the package's routes.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) bool {
+	switch r.URL.Path {
+	case h.prefix:
+		h.servePay(w, r)
+	case h.prefix + "/return":
+		h.serveReturn(w, r)
+	case h.prefix + "/notify":
+		h.serveNotify(w, r)
+	default:
+		return false
+	}
+	return true
+}
+
+// servePay creates a checkout and sends the shopper to the payment page.
+func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Payments start from the shop's checkout form."})
+		return
+	}
+	if err := h.cop.Check(r); err != nil {
+		h.security(r, "cross-origin /pay refused", err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusForbidden, Message: "This payment request did not come from the shop's own page."})
+		return
+	}
+	ctx := r.Context()
+	req, err := h.orders.CheckoutFor(r)
+	if err != nil || req == nil {
+		if err == nil {
+			err = errors.New("Orders returned no checkout")
+		}
+		status := http.StatusInternalServerError
+		switch {
+		case errors.Is(err, ErrNotFound):
+			status = http.StatusNotFound
+		case errors.Is(err, ErrInvalidRequest):
+			status = http.StatusBadRequest
+		}
+		h.log.WarnContext(ctx, "pointcheckout: order cannot be paid", "err", err)
+		h.page(w, r, Page{Kind: PageError, Status: status, Message: "This order cannot be paid right now."})
+		return
+	}
+	ref := Ref{OrderID: req.OrderID, RequestID: newRequestID(), Amount: req.Amount, CreatedAt: h.now().UTC().Truncate(time.Second)}
+	creq := *req
+	creq.RequestID = ref.RequestID
+	returnURL, err := h.returnURL(r, ref)
+	if err != nil {
+		h.fail(r, "pointcheckout: return URL", err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started."})
+		return
+	}
+	creq.ReturnURL = returnURL
+	co, err := h.client.CreateWebCheckout(ctx, &creq)
+	if err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, ErrInvalidRequest) {
+			status = http.StatusInternalServerError
+		}
+		h.fail(r, "pointcheckout: create checkout failed", err, "order_id", ref.OrderID, "request_id", ref.RequestID)
+		h.page(w, r, Page{Kind: PageError, Status: status, Message: "The payment could not be started. Nothing was charged; please try again."})
+		return
+	}
+	ref.CheckoutID = co.ID
+	if err := verify(ref, co); err != nil {
+		h.security(r, "created checkout does not match the request", err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
+		return
+	}
+	if err := h.checkRedirect(co.RedirectURL); err != nil {
+		h.security(r, "payment page URL refused", err, "order_id", ref.OrderID, "checkout_id", co.ID)
+		h.cancelQuietly(ctx, co.ID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
+		return
+	}
+	u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: StatusPending, Amount: co.Amount, Ref: ref, Checkout: co, Source: SourcePay}
+	if err := h.updater.UpdateOrder(ctx, u); err != nil {
+		h.fail(r, "pointcheckout: order updater failed at pay", err, "order_id", ref.OrderID, "checkout_id", co.ID)
+		h.cancelQuietly(ctx, co.ID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started. Nothing was charged; please try again."})
+		return
+	}
+	if err := h.store.Save(w, r, ref); err != nil {
+		h.fail(r, "pointcheckout: saving the checkout reference failed", err, "order_id", ref.OrderID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started."})
+		return
+	}
+	h.log.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
+	http.Redirect(w, r, co.RedirectURL, http.StatusSeeOther)
+}
+
+// newRequestID returns a fresh, time-ordered request id for one attempt.
+func newRequestID() string {
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
+	}
+	return uuid.NewString()
+}
+
+// returnURL builds Prefix+"/return" on the shop's origin, carrying the
+// signed Ref so the return works without the cookie.
+func (h *Handler) returnURL(r *http.Request, ref Ref) (string, error) {
+	tok, err := h.codec.encode(tokenName, &record{Ref: ref})
+	if err != nil {
+		return "", err
+	}
+	var base url.URL
+	if h.returnBase != nil {
+		base = *h.returnBase
+	} else {
+		base = url.URL{Scheme: "http", Host: r.Host}
+		if requestIsHTTPS(r) {
+			base.Scheme = "https"
+		}
+	}
+	base.Path += h.prefix + "/return"
+	base.RawQuery = url.Values{tokenParam: {tok}}.Encode()
+	return base.String(), nil
+}
+
+// checkRedirect accepts only an absolute URL on an allowed payment host.
+func (h *Handler) checkRedirect(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("redirectUrl is not a URL")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && h.allowHTTP) {
+		return fmt.Errorf("redirectUrl scheme %q not allowed", clip(u.Scheme))
+	}
+	if u.User != nil || !h.redirectHost[strings.ToLower(u.Host)] {
+		return fmt.Errorf("redirectUrl host %q not allowed", clip(u.Host))
+	}
+	return nil
+}
+
+// cancelQuietly cancels a checkout the shopper will never be sent to, so it
+// cannot be paid later; failure is only logged (it will expire anyway).
+func (h *Handler) cancelQuietly(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := h.client.CancelCheckout(ctx, id); err != nil {
+		h.log.WarnContext(ctx, "pointcheckout: cancel of an unused checkout failed", "checkout_id", id, "err", err)
+	}
+}
+
+// serveReturn verifies the checkout the shopper comes back from.
+func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
+		return
+	}
+	ref, ok := h.returnRef(w, r)
+	if !ok {
+		return
+	}
+	res, err := h.resolve(r.Context(), ref, SourceReturn, h.pollTimeout)
+	switch {
+	case err == nil && res.Status.IsFinal():
+		h.store.Clear(w, r)
+		h.onResult(w, r, res)
+	case err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
+		// Still pending, or the gateway could not say: never a failure. The
+		// cookie stays, and the page asks again by itself.
+		if err != nil {
+			h.log.WarnContext(r.Context(), "pointcheckout: gateway unavailable on return", "order_id", ref.OrderID, "err", err)
+		}
+		h.page(w, r, Page{Kind: PageConfirming, Status: http.StatusOK, Result: res, RefreshURL: r.URL.RequestURI(), RefreshAfter: h.refreshAfter})
+	case errors.Is(err, ErrVerification):
+		h.security(r, "checkout answer does not match its reference", err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not verify this payment. Your order has not been changed; please reload this page in a moment.", RefreshURL: r.URL.RequestURI()})
+	case errors.Is(err, errUpdater):
+		h.fail(r, "pointcheckout: order updater failed", err, "order_id", ref.OrderID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "Your payment was received by the gateway but could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
+	case errors.Is(err, ErrNotFound):
+		h.security(r, "returned checkout not found", err, "order_id", ref.OrderID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusNotFound, Message: "We could not find this payment."})
+	default:
+		h.fail(r, "pointcheckout: return could not be resolved", err, "order_id", ref.OrderID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not confirm this payment yet. Your order has not been changed; please reload this page.", RefreshURL: r.URL.RequestURI()})
+	}
+}
+
+// returnRef finds the Ref of a return: the cookie, else the signed token.
+// Both present and different, or either one forged, is refused.
+func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) {
+	cookieRef, cerr := h.store.Load(r)
+	var tokenRef Ref
+	terr := ErrNoRef
+	if tok := r.URL.Query().Get(tokenParam); tok != "" {
+		var rec record
+		rec, terr = h.codec.decode(tokenName, tok)
+		tokenRef = rec.Ref
+	}
+	refuse := func(msg string, err error) (Ref, bool) {
+		h.security(r, msg, err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
+		return Ref{}, false
+	}
+	switch {
+	case cerr != nil && !errors.Is(cerr, ErrNoRef):
+		// A cookie that fails its MAC is not this shop's: drop it so a
+		// genuine token can still be used on the next attempt.
+		h.store.Clear(w, r)
+		return refuse("checkout cookie refused", cerr)
+	case terr != nil && !errors.Is(terr, ErrNoRef):
+		return refuse("return token refused", terr)
+	case cerr == nil && terr == nil:
+		if !cookieRef.sameAttempt(tokenRef) {
+			return refuse("checkout cookie and return token disagree", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
+		}
+		return cookieRef, true
+	case cerr == nil:
+		return cookieRef, true
+	case terr == nil:
+		return tokenRef, true
+	}
+	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "There is no payment in progress in this browser."})
+	return Ref{}, false
+}
+
+// sameAttempt reports whether two Refs name the same checkout attempt. The
+// token is made before the checkout id exists, so ids are compared only when
+// both have one.
+func (r Ref) sameAttempt(o Ref) bool {
+	return r.OrderID == o.OrderID && r.RequestID == o.RequestID && r.Amount == o.Amount &&
+		(r.CheckoutID == "" || o.CheckoutID == "" || r.CheckoutID == o.CheckoutID)
+}
+
+// errUpdater marks an OrderUpdater failure.
+var errUpdater = errors.New("pointcheckout: order updater failed")
+
+// Resolve fetches the checkout of ref from the API, verifies it against ref
+// and hands a final (or newly confirming) status to the OrderUpdater. A
+// checkout still PENDING yields a Result with that status and no update. An
+// unreachable gateway yields an error matching ErrUnavailable, a mismatch
+// ErrVerification; neither changes the order.
 func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, error) {
-	return Result{}, errors.New("stub")
+	return h.resolve(ctx, ref, src, 0)
 }
 
-// ReconcileReport counts what a sweep did.
-type ReconcileReport struct{ Checked, Final, Pending, Errors int }
+// resolve is Resolve with polling: while the checkout is PENDING it asks
+// again every pollInterval until wait has passed.
+func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait time.Duration) (Result, error) {
+	res := Result{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, Status: StatusPending, Amount: ref.Amount, Source: src}
+	deadline := h.now().Add(wait)
+	for {
+		co, err := h.fetch(ctx, ref)
+		if err != nil {
+			return res, err
+		}
+		if err := verify(ref, co); err != nil {
+			return res, err
+		}
+		res.CheckoutID, res.Status = co.ID, co.Status
+		if co.Status.IsFinal() || co.Status == StatusPendingConfirmation {
+			ref.CheckoutID = co.ID
+			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
+			if err := h.updater.UpdateOrder(ctx, u); err != nil {
+				return res, fmt.Errorf("%w: %w", errUpdater, err)
+			}
+			h.log.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
+			if co.Status.IsFinal() {
+				return res, nil
+			}
+		}
+		if co.Status == StatusUnknown {
+			h.log.WarnContext(ctx, "pointcheckout: unknown checkout status, treated as pending", "checkout_id", co.ID, "status", clip(co.RawStatus))
+			res.Status = StatusPending
+		}
+		if !h.now().Add(h.pollInterval).Before(deadline) {
+			return res, nil
+		}
+		t := time.NewTimer(h.pollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, nil
+		case <-t.C:
+		}
+	}
+}
 
+// fetch gets the checkout by id, or by request id for a token-only Ref.
+func (h *Handler) fetch(ctx context.Context, ref Ref) (*Checkout, error) {
+	if ref.CheckoutID != "" {
+		return h.client.GetCheckout(ctx, ref.CheckoutID)
+	}
+	return h.client.FindByRequestID(ctx, ref.RequestID)
+}
+
+// verify compares what the API says with what the shop asked for.
+func verify(ref Ref, co *Checkout) error {
+	var bad []string
+	if ref.CheckoutID != "" && co.ID != ref.CheckoutID {
+		bad = append(bad, "id")
+	}
+	if co.OrderID != ref.OrderID {
+		bad = append(bad, "orderId")
+	}
+	if co.RequestID != ref.RequestID {
+		bad = append(bad, "requestId")
+	}
+	if co.Amount.Currency() != ref.Amount.Currency() {
+		bad = append(bad, "currency")
+	} else if co.Amount.Minor() != ref.Amount.Minor() {
+		bad = append(bad, "amount")
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &VerificationError{OrderID: ref.OrderID, CheckoutID: co.ID, Fields: bad}
+}
+
+// serveNotify resolves the checkout a notification names. The body is only
+// a hint: the status always comes from the API.
+func (h *Handler) serveNotify(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if h.refs == nil {
+		http.Error(w, "notifications are not configured", http.StatusNotImplemented)
+		return
+	}
+	id, err := parseNotification(http.MaxBytesReader(w, r.Body, maxNotifyBody), r.Header.Get("Content-Type"))
+	if err != nil {
+		http.Error(w, "bad notification", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	ref, err := h.refs.FindRef(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			http.Error(w, "unknown checkout", http.StatusNotFound)
+			return
+		}
+		h.fail(r, "pointcheckout: finding the reference of a notification failed", err, "checkout_id", id)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+		return
+	}
+	if ref.CheckoutID != id {
+		h.security(r, "reference found for a notification names another checkout", fmt.Errorf("%w: want %q", ErrInvalidRef, clip(id)))
+		http.Error(w, "unknown checkout", http.StatusNotFound)
+		return
+	}
+	res, err := h.Resolve(ctx, ref, SourceNotify)
+	switch {
+	case err == nil && res.Status.IsFinal():
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	case err == nil:
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte("pending\n"))
+	case errors.Is(err, ErrVerification):
+		h.security(r, "notified checkout does not match its reference", err)
+		http.Error(w, "verification failed", http.StatusConflict)
+	default:
+		h.fail(r, "pointcheckout: notification could not be resolved", err, "checkout_id", id)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+	}
+}
+
+// ReconcileReport counts what a Reconcile sweep did.
+type ReconcileReport struct {
+	// Checked is how many Refs were looked up.
+	Checked int
+	// Final is how many reached a final status (and were handed to the
+	// OrderUpdater).
+	Final int
+	// Pending is how many are still waiting for the shopper.
+	Pending int
+	// Errors is how many could not be resolved this time.
+	Errors int
+}
+
+// reconcileWorkers bounds the API calls one sweep makes at once.
+const reconcileWorkers = 4
+
+// Reconcile resolves every Ref (typically the shop's orders still pending a
+// few minutes after /pay): a shopper who closed the tab never comes back, so
+// the shop asks. Each Ref is resolved as by Resolve with SourceReconcile. The
+// error joins the failures (nil when every Ref was resolved or is still
+// pending); the report counts them.
 func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, error) {
-	return ReconcileReport{}, errors.New("stub")
+	var (
+		mu   sync.Mutex
+		rep  ReconcileReport
+		errs []error
+		wg   sync.WaitGroup
+		next = make(chan Ref)
+	)
+	for range min(reconcileWorkers, len(refs)) {
+		wg.Go(func() {
+			for ref := range next {
+				res, err := h.Resolve(ctx, ref, SourceReconcile)
+				mu.Lock()
+				rep.Checked++
+				switch {
+				case err != nil:
+					rep.Errors++
+					errs = append(errs, fmt.Errorf("order %q: %w", clip(ref.OrderID), err))
+				case res.Status.IsFinal():
+					rep.Final++
+				default:
+					rep.Pending++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, ref := range refs {
+		select {
+		case next <- ref:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		errs = append(errs, ctx.Err())
+	}
+	return rep, errors.Join(errs...)
 }
-func ResultFromContext(ctx context.Context) (Result, bool)          { return Result{}, false }
-func (h *Handler) ResultFromRequest(r *http.Request) (Result, bool) { return Result{}, false }
+
+// page renders one of the package's HTML pages.
+func (h *Handler) page(w http.ResponseWriter, r *http.Request, p Page) {
+	if p.RefreshURL != "" && !isLocalPath(p.RefreshURL) {
+		p.RefreshURL = ""
+	}
+	h.render(w, r, p)
+}
+
+// security logs and reports an event that may be an attack.
+func (h *Handler) security(r *http.Request, msg string, err error, attrs ...any) {
+	h.log.ErrorContext(r.Context(), "pointcheckout: security: "+msg, append(attrs, "err", err, "remote", r.RemoteAddr)...)
+	if h.onError != nil {
+		h.onError(r, err)
+	}
+}
+
+// fail logs and reports an operational failure.
+func (h *Handler) fail(r *http.Request, msg string, err error, attrs ...any) {
+	h.log.ErrorContext(r.Context(), msg, append(attrs, "err", err)...)
+	if h.onError != nil {
+		h.onError(r, err)
+	}
+}
+
+// noStore keeps payment pages out of shared and browser caches.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+// requestIsHTTPS reports whether the shopper's browser used https, directly
+// or through a TLS-terminating proxy.
+func requestIsHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}

@@ -1,0 +1,39 @@
+package pointcheckout
+
+import (
+	"context"
+	"net/http"
+)
+
+// resultKey is the context key of the Result; unexported so only this
+// package can set it.
+type resultKey struct{}
+
+// Middleware serves the payment routes (Prefix, Prefix+"/return",
+// Prefix+"/notify") and passes every other request to next. On those, the
+// Result of the shopper's last payment (if the return handler left one in
+// the last few minutes) is in the request context: see ResultFromContext.
+func (h *Handler) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.route(w, r) {
+			return
+		}
+		if res, ok := h.ResultFromRequest(r); ok {
+			r = r.WithContext(ContextWithResult(r.Context(), res))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ContextWithResult returns a copy of ctx carrying res, for adapters and
+// tests that build the request context themselves.
+func ContextWithResult(ctx context.Context, res Result) context.Context {
+	return context.WithValue(ctx, resultKey{}, res)
+}
+
+// ResultFromContext returns the Result of the shopper's last payment, as put
+// into the request context by Middleware.
+func ResultFromContext(ctx context.Context) (Result, bool) {
+	res, ok := ctx.Value(resultKey{}).(Result)
+	return res, ok
+}

@@ -1,0 +1,101 @@
+package pointcheckout
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/url"
+)
+
+// maxNotifyBody bounds a notification body; a hint needs a few hundred bytes.
+const maxNotifyBody = 16 << 10
+
+// errBadNotification reports a notification that names no usable checkout.
+var errBadNotification = errors.New("pointcheckout: notification names no checkout")
+
+// parseNotification extracts the checkout id from a notification. The
+// gateway's webhook format is not published, so it accepts the shapes a
+// sender can reasonably use: JSON {"checkoutId": "..."} or {"id": "..."}
+// (also nested under "result" or "checkout"), and form-encoded checkoutId or
+// id. Nothing else in the body is trusted or used.
+func parseNotification(body io.Reader, contentType string) (string, error) {
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return "", errBadNotification
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	var id string
+	if mt == "application/x-www-form-urlencoded" {
+		v, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return "", errBadNotification
+		}
+		id = v.Get("checkoutId")
+		if id == "" {
+			id = v.Get("id")
+		}
+	} else {
+		var n struct {
+			CheckoutID json.RawMessage `json:"checkoutId"`
+			ID         json.RawMessage `json:"id"`
+			Result     *idOnly         `json:"result"`
+			Checkout   *idOnly         `json:"checkout"`
+		}
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return "", errBadNotification
+		}
+		for _, c := range []json.RawMessage{n.CheckoutID, n.ID, nested(n.Result), nested(n.Checkout)} {
+			if id = jsonID(c); id != "" {
+				break
+			}
+		}
+	}
+	if !validCheckoutID(id) {
+		return "", errBadNotification
+	}
+	return id, nil
+}
+
+// idOnly is a nested object of which only the id is read.
+type idOnly struct {
+	ID json.RawMessage `json:"id"`
+}
+
+func nested(p *idOnly) json.RawMessage {
+	if p == nil {
+		return nil
+	}
+	return p.ID
+}
+
+// jsonID reads an id written as a JSON string or number.
+func jsonID(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// validCheckoutID accepts the ids the API issues (digits, letters, - and _),
+// bounded, so nothing else reaches a lookup or a log line.
+func validCheckoutID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every check of every module: go vet, staticcheck, the race-enabled tests,
+# each fuzz target for a short bounded time, and the library's tests on the
+# newer supported Go release. This is the one command the README gives and
+# CI runs.
+#
+#   FUZZTIME=10s        how long each fuzz target runs (0 skips fuzzing)
+#   SECOND_GO=go1.27.3  the other supported Go release ("" skips it)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+FUZZTIME=${FUZZTIME:-10s}
+SECOND_GO=${SECOND_GO-go1.27.3}
+STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
+modules=(. specconformance examples/shop examples/gin examples/echo)
+
+for m in "${modules[@]}"; do
+	[ -f "$m/go.mod" ] || continue
+	echo "== $m: vet, staticcheck, tests"
+	(
+		cd "$m"
+		go vet ./...
+		"${STATICCHECK[@]}" ./...
+		go test -race -count=1 -timeout 20m ./...
+	)
+done
+
+if [ "$FUZZTIME" != 0 ]; then
+	# Each target in each package of the library module, one at a time
+	# (go test -fuzz takes exactly one target).
+	for pkg in $(go list ./...); do
+		dir=$(go list -f '{{.Dir}}' "$pkg")
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
+			echo "== fuzz $pkg $target for $FUZZTIME"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+		done
+	done
+fi
+
+if [ -n "$SECOND_GO" ]; then
+	echo "== library tests on $SECOND_GO"
+	GOTOOLCHAIN=$SECOND_GO go test -count=1 ./...
+fi
+echo "== all checks passed"
