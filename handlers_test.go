@@ -1,0 +1,543 @@
+package pointcheckout_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+)
+
+func TestFlowOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		order   string
+		card    string
+		action  string
+		want    pointcheckout.Status
+		landing string
+	}{
+		{"test card pays", "ORD-1", pointcheckouttest.CardPaid, "pay", pointcheckout.StatusPaid, "/thanks"},
+		{"three-digit currency pays exactly", "ORD-KWD", pointcheckouttest.CardPaid, "pay", pointcheckout.StatusPaid, "/thanks"},
+		{"declined card fails", "ORD-1", pointcheckouttest.CardDeclined, "pay", pointcheckout.StatusFailed, "/sorry"},
+		{"authorize-only card", "ORD-2", pointcheckouttest.CardAuthorizeOnly, "pay", pointcheckout.StatusAuthorized, "/thanks"},
+		{"shopper cancels", "ORD-1", "", "cancel", pointcheckout.StatusCancelled, "/sorry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			b := s.browser()
+			back, id := s.checkoutAndPay(b, tt.order, tt.card, tt.action)
+			require.NotNil(t, s.cookie(b, "pc_checkout"), "cookie set by /pay")
+
+			done := b.get(back.location)
+			require.Equal(t, http.StatusSeeOther, done.status, done.body)
+			assert.Equal(t, tt.landing, done.location)
+			assert.Nil(t, s.cookie(b, "pc_checkout"), "cookie cleared after a final status")
+
+			landing := b.follow(s.shop.URL, done)
+			want := s.orders[tt.order].Amount
+			assert.Contains(t, landing.body, "result: order="+tt.order+" status="+string(tt.want)+" amount="+want.String())
+
+			ups := s.updates.list()
+			require.Len(t, ups, 2)
+			assert.Equal(t, pointcheckout.StatusPending, ups[0].Status)
+			assert.Equal(t, pointcheckout.SourcePay, ups[0].Source)
+			assert.Equal(t, tt.want, ups[1].Status)
+			assert.Equal(t, pointcheckout.SourceReturn, ups[1].Source)
+			for _, u := range ups {
+				assert.Equal(t, id, u.CheckoutID)
+				assert.Equal(t, want, u.Amount, "exact amount")
+				assert.Equal(t, tt.order, u.OrderID)
+			}
+			assert.Equal(t, ups[0].RequestID, ups[1].RequestID)
+		})
+	}
+}
+
+func TestFreshRequestIDPerAttempt(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	seen := map[string]bool{}
+	for range 3 {
+		p := s.pay(b, "ORD-1")
+		require.Equal(t, http.StatusSeeOther, p.status)
+	}
+	for _, u := range s.updates.list() {
+		assert.False(t, seen[u.RequestID], "request id %s reused", u.RequestID)
+		seen[u.RequestID] = true
+		assert.Equal(t, "ORD-1", u.OrderID)
+	}
+	assert.Len(t, seen, 3)
+}
+
+func TestExpiredCheckout(t *testing.T) {
+	s := newShop(t, harnessOpts{gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithTTL(15 * time.Minute)}})
+	b := s.browser()
+	p := s.pay(b, "ORD-1")
+	id := s.checkoutIDFor(p.location)
+	s.clock.Advance(16 * time.Minute)
+	done := b.get(s.returnURL(id))
+	require.Equal(t, http.StatusSeeOther, done.status, done.body)
+	assert.Equal(t, "/sorry", done.location)
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusExpired}, s.updates.statuses("ORD-1"))
+}
+
+func TestPendingThenPaid(t *testing.T) {
+	s := newShop(t, harnessOpts{gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithSettleDelay(time.Minute)}})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaidLater, "pay")
+
+	confirming := b.get(back.location)
+	require.Equal(t, http.StatusOK, confirming.status)
+	assert.Contains(t, confirming.body, "Confirming your payment")
+	assert.Contains(t, confirming.body, `http-equiv="refresh"`)
+	assert.NotNil(t, s.cookie(b, "pc_checkout"), "cookie kept while pending")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"))
+
+	s.clock.Advance(2 * time.Minute)
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status, done.body)
+	assert.Equal(t, "/thanks", done.location)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestPollingResolvesWithoutConfirmingPage(t *testing.T) {
+	var s *shopHarness
+	s = newShop(t, harnessOpts{
+		gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithSettleDelay(time.Minute)},
+		configure: func(c *pointcheckout.Config) {
+			c.PollTimeout = 5 * time.Second
+			c.PollInterval = 20 * time.Millisecond
+		},
+	})
+	b := s.browser()
+	back, id := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaidLater, "pay")
+	go func() {
+		// The gateway settles while the return handler is polling.
+		time.Sleep(50 * time.Millisecond)
+		_ = s.gw.Complete(id, pointcheckout.StatusPaid)
+	}()
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status, done.body)
+	assert.Equal(t, "/thanks", done.location)
+}
+
+func TestReturnWithoutCookieUsesToken(t *testing.T) {
+	for _, name := range []string{"cookie lost", "second browser"} {
+		t.Run(name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			b := s.browser()
+			back, _ := s.checkoutAndPay(b, "ORD-2", pointcheckouttest.CardPaid, "pay")
+			other := s.browser()
+			if name == "cookie lost" {
+				other = b
+				u, _ := url.Parse(s.shop.URL + "/pay")
+				b.client.Jar.SetCookies(u, []*http.Cookie{{Name: "pc_checkout", Path: "/pay", MaxAge: -1}})
+				require.Nil(t, s.cookie(b, "pc_checkout"))
+			}
+			done := other.get(back.location)
+			require.Equal(t, http.StatusSeeOther, done.status, done.body)
+			assert.Equal(t, "/thanks", done.location)
+			assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-2"))
+		})
+	}
+}
+
+func TestGatewayPostsBack(t *testing.T) {
+	s := newShop(t, harnessOpts{gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithPostBack()}})
+	b := s.browser()
+	p := s.pay(b, "ORD-1")
+	id := s.checkoutIDFor(p.location)
+	autoPost := b.submitCard(p.location, pointcheckouttest.CardPaid, "pay")
+	require.Equal(t, http.StatusOK, autoPost.status)
+	// A cross-site POST carries no SameSite=Lax cookie: only the token.
+	anon := s.browser()
+	done := anon.postForm(s.returnURL(id), url.Values{"checkoutId": {id}, "status": {"PAID"}}, http.Header{"Origin": {s.gw.URL}, "Sec-Fetch-Site": {"cross-site"}})
+	require.Equal(t, http.StatusSeeOther, done.status, done.body)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestRefusedReturns(t *testing.T) {
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, s *shopHarness, b *browser, returnURL string) page
+		status int
+		// alarm: the attempt is reported to the error hook as a forged
+		// reference (a browser with no payment at all is not an attack).
+		alarm bool
+	}{
+		{"tampered cookie", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			c := s.cookie(b, "pc_checkout")
+			c.Value = flip(c.Value)
+			setCookie(s, b, c)
+			return b.get(ret)
+		}, http.StatusBadRequest, true},
+		{"foreign cookie from another shop's keys", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			other := newShop(t, harnessOpts{})
+			ob := other.browser()
+			other.pay(ob, "ORD-1")
+			c := other.cookie(ob, "pc_checkout")
+			setCookie(s, b, c)
+			return b.get(ret)
+		}, http.StatusBadRequest, true},
+		{"token of another order", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			p := s.pay(s.browser(), "ORD-CHEAP")
+			cheap := s.returnURL(s.checkoutIDFor(p.location))
+			require.NoError(t, s.gw.Complete(s.checkoutIDFor(p.location), pointcheckout.StatusPaid))
+			return b.get(cheap)
+		}, http.StatusBadRequest, true},
+		{"forged token", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			u, _ := url.Parse(ret)
+			q := u.Query()
+			q.Set("t", flip(q.Get("t")))
+			u.RawQuery = q.Encode()
+			return s.browser().get(u.String())
+		}, http.StatusBadRequest, true},
+		{"no reference at all", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			return s.browser().get(s.shop.URL + "/pay/return?status=PAID")
+		}, http.StatusBadRequest, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			b := s.browser()
+			p := s.pay(b, "ORD-1")
+			id := s.checkoutIDFor(p.location)
+			require.NoError(t, s.gw.Complete(id, pointcheckout.StatusPaid))
+			got := tt.attack(t, s, b, s.returnURL(id))
+			assert.Equal(t, tt.status, got.status, got.body)
+			for _, u := range s.updates.list() {
+				assert.NotEqual(t, pointcheckout.StatusPaid, u.Status, "no PAID update may follow a refused return: %+v", u)
+			}
+			assert.Equal(t, tt.alarm, s.errs.has(pointcheckout.ErrInvalidRef), "reported to the error hook")
+		})
+	}
+}
+
+func TestStatusQueryParameterIgnored(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	p := s.pay(b, "ORD-1")
+	id := s.checkoutIDFor(p.location)
+	forged := s.returnURL(id) + "&status=PAID&amount=1.00"
+	got := b.get(forged)
+	assert.Equal(t, http.StatusOK, got.status)
+	assert.Contains(t, got.body, "Confirming your payment")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"))
+}
+
+func TestMismatchedGatewayAnswers(t *testing.T) {
+	faults := []struct {
+		name  string
+		fault pointcheckouttest.Fault
+	}{
+		{"amount", pointcheckouttest.WrongAmount()},
+		{"currency", pointcheckouttest.WrongCurrency()},
+		{"order id", pointcheckouttest.WrongOrderID()},
+		{"request id", pointcheckouttest.WrongRequestID()},
+		{"checkout id", pointcheckouttest.WrongCheckoutID()},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			b := s.browser()
+			back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+			s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, f.fault)
+			got := b.get(back.location)
+			assert.Equal(t, http.StatusBadGateway, got.status, got.body)
+			assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"))
+			assert.True(t, s.errs.has(pointcheckout.ErrVerification))
+			assert.NotNil(t, s.cookie(b, "pc_checkout"), "cookie kept for a retry")
+
+			// The answer was wrong, not the payment: a refresh resolves it.
+			again := b.get(back.location)
+			require.Equal(t, http.StatusSeeOther, again.status, again.body)
+			assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+		})
+	}
+}
+
+func TestCreateAnswerMismatchRefused(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	s.gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.WrongAmount())
+	got := s.pay(s.browser(), "ORD-1")
+	assert.Equal(t, http.StatusBadGateway, got.status)
+	assert.Empty(t, got.location)
+	assert.Empty(t, s.updates.list())
+	assert.True(t, s.errs.has(pointcheckout.ErrVerification))
+}
+
+func TestRedirectOnForeignHostRefused(t *testing.T) {
+	s := newShop(t, harnessOpts{configure: func(c *pointcheckout.Config) {
+		c.AllowedRedirectHosts = []string{"pay.test.pointcheckout.com"}
+	}})
+	got := s.pay(s.browser(), "ORD-1")
+	assert.Equal(t, http.StatusBadGateway, got.status)
+	assert.Empty(t, got.location)
+	assert.Empty(t, s.updates.list(), "nothing about the order changes")
+	for _, c := range s.gw.Checkouts() {
+		assert.Equal(t, pointcheckout.StatusCancelled, c.Status, "the unused checkout is cancelled")
+	}
+}
+
+func TestPayRequestChecks(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		order  string
+		status int
+	}{
+		{"GET /pay", http.MethodGet, nil, "ORD-1", http.StatusMethodNotAllowed},
+		{"cross-site POST", http.MethodPost, http.Header{"Sec-Fetch-Site": {"cross-site"}}, "ORD-1", http.StatusForbidden},
+		{"foreign Origin", http.MethodPost, http.Header{"Origin": {"https://evil.example"}}, "ORD-1", http.StatusForbidden},
+		{"unknown order", http.MethodPost, nil, "ORD-404", http.StatusNotFound},
+		{"same-origin POST", http.MethodPost, http.Header{"Sec-Fetch-Site": {"same-origin"}}, "ORD-1", http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			req, err := http.NewRequest(tt.method, s.shop.URL+"/pay", strings.NewReader(url.Values{"order": {tt.order}}.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			got := s.browser().do(req)
+			assert.Equal(t, tt.status, got.status, got.body)
+			if tt.status != http.StatusSeeOther {
+				assert.Empty(t, s.gw.Checkouts(), "no checkout created")
+				assert.Empty(t, s.updates.list())
+			}
+		})
+	}
+}
+
+func TestCreateFailureChangesNothing(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	s.gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.StatusCode(http.StatusServiceUnavailable))
+	b := s.browser()
+	got := s.pay(b, "ORD-1")
+	assert.Equal(t, http.StatusBadGateway, got.status)
+	assert.Empty(t, s.updates.list())
+	assert.Nil(t, s.cookie(b, "pc_checkout"))
+	again := s.pay(b, "ORD-1")
+	assert.Equal(t, http.StatusSeeOther, again.status, "the shopper can simply try again")
+}
+
+func TestGatewayOutageDuringReturn(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	s.gw.InjectFault(pointcheckouttest.EndpointGet, 20, pointcheckouttest.StatusCode(http.StatusServiceUnavailable))
+	got := b.get(back.location)
+	assert.Equal(t, http.StatusOK, got.status)
+	assert.Contains(t, got.body, "Confirming your payment")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "an outage is never a failure")
+	assert.NotNil(t, s.cookie(b, "pc_checkout"))
+
+	s.gw.ClearFaults()
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestUpdaterFailureIsRetriedOnRefresh(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	s.updates.failTimes(1)
+	got := b.get(back.location)
+	assert.Equal(t, http.StatusInternalServerError, got.status)
+	assert.NotNil(t, s.cookie(b, "pc_checkout"), "cookie kept so a refresh retries")
+	assert.Equal(t, pointcheckout.StatusPending, s.updates.orderStatus("ORD-1"))
+
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestDoubleAndConcurrentReturns(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	var wg sync.WaitGroup
+	results := make([]page, 12)
+	for i := range results {
+		wg.Go(func() {
+			br := b
+			if i%2 == 1 {
+				br = s.browser() // a second device with only the token
+			}
+			results[i] = br.get(back.location)
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.status == http.StatusBadRequest {
+			// The first return cleared the cookie; a later one from the
+			// same browser still has the token and must agree.
+			t.Fatalf("return refused: %s", r.body)
+		}
+		assert.Equal(t, http.StatusSeeOther, r.status, r.body)
+		assert.Equal(t, "/thanks", r.location)
+	}
+	for _, u := range s.updates.list() {
+		assert.Contains(t, []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid}, u.Status)
+	}
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestNotify(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	p := s.pay(b, "ORD-1")
+	id := s.checkoutIDFor(p.location)
+	post := func(body, ctype string) int {
+		req, err := http.NewRequest(http.MethodPost, s.shop.URL+"/pay/notify", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", ctype)
+		return s.browser().do(req).status
+	}
+	assert.Equal(t, http.StatusAccepted, post(`{"checkoutId":"`+id+`","status":"PAID"}`, "application/json"), "the body's status is not believed")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"))
+
+	require.NoError(t, s.gw.Complete(id, pointcheckout.StatusPaid))
+	assert.Equal(t, http.StatusOK, post("checkoutId="+id, "application/x-www-form-urlencoded"))
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+	last := s.updates.list()[len(s.updates.list())-1]
+	assert.Equal(t, pointcheckout.SourceNotify, last.Source)
+
+	assert.Equal(t, http.StatusNotFound, post(`{"id":"123456789"}`, "application/json"))
+	assert.Equal(t, http.StatusBadRequest, post(`{"id":"../../etc"}`, "application/json"))
+	assert.Equal(t, http.StatusBadRequest, post(`not json`, "application/json"))
+	assert.Equal(t, http.StatusMethodNotAllowed, s.browser().get(s.shop.URL+"/pay/notify").status)
+}
+
+func TestReconcileResolvesAbandonedCheckouts(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	var refs []pointcheckout.Ref
+	outcomes := map[string]pointcheckout.Status{"ORD-1": pointcheckout.StatusPaid, "ORD-2": pointcheckout.StatusFailed, "ORD-KWD": ""}
+	for order, st := range outcomes {
+		p := s.pay(s.browser(), order)
+		id := s.checkoutIDFor(p.location)
+		if st != "" {
+			require.NoError(t, s.gw.Complete(id, st))
+		}
+		refs = append(refs, s.updates.refFor(id))
+	}
+	rep, err := s.h.Reconcile(t.Context(), refs)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 3, Final: 2, Pending: 1}, rep)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+	assert.Equal(t, pointcheckout.StatusFailed, s.updates.orderStatus("ORD-2"))
+	assert.Equal(t, pointcheckout.StatusPending, s.updates.orderStatus("ORD-KWD"))
+	for _, u := range s.updates.list() {
+		if u.Status != pointcheckout.StatusPending {
+			assert.Equal(t, pointcheckout.SourceReconcile, u.Source)
+		}
+	}
+
+	s.gw.InjectFault(pointcheckouttest.EndpointGet, 100, pointcheckouttest.StatusCode(http.StatusBadGateway))
+	rep, err = s.h.Reconcile(t.Context(), refs[:1])
+	assert.ErrorIs(t, err, pointcheckout.ErrUnavailable)
+	assert.Equal(t, 1, rep.Errors)
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	cookie := s.cookie(b, "pc_checkout").Value
+	token, _ := url.Parse(back.location)
+	b.get(back.location)
+	logs := s.logs.String()
+	require.Contains(t, logs, "checkout created", "the logger was used")
+	assert.NotContains(t, logs, s.gw.Secret)
+	assert.NotContains(t, logs, cookie)
+	assert.NotContains(t, logs, token.Query().Get("t"))
+}
+
+func TestMiddlewarePassesOtherRoutes(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	got := s.browser().get(s.shop.URL + "/products/1")
+	assert.Equal(t, http.StatusOK, got.status)
+	assert.Equal(t, "/products/1 no result\n", got.body)
+
+	rec := s.browser().get(s.shop.URL + "/payments")
+	assert.Equal(t, "/payments no result\n", rec.body, "a path that only starts with the prefix is the shop's")
+}
+
+func TestNewRejectsUnsafeConfig(t *testing.T) {
+	gw := pointcheckouttest.NewServer()
+	t.Cleanup(gw.Close)
+	key, err := pointcheckout.GenerateKeyPair()
+	require.NoError(t, err)
+	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.LiveEnvironment()})
+	require.NoError(t, err)
+	orders := pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) { return nil, nil })
+	up := &updateLog{}
+	valid := func() pointcheckout.Config {
+		return pointcheckout.Config{Client: gw.Client(), Orders: orders, Updater: up, Keys: []pointcheckout.KeyPair{key}}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*pointcheckout.Config)
+		ok     bool
+	}{
+		{"valid", func(*pointcheckout.Config) {}, true},
+		{"no client", func(c *pointcheckout.Config) { c.Client = nil }, false},
+		{"no orders", func(c *pointcheckout.Config) { c.Orders = nil }, false},
+		{"no updater", func(c *pointcheckout.Config) { c.Updater = nil }, false},
+		{"no keys", func(c *pointcheckout.Config) { c.Keys = nil }, false},
+		{"short hash key", func(c *pointcheckout.Config) {
+			c.Keys = []pointcheckout.KeyPair{{HashKey: []byte("short"), BlockKey: key.BlockKey}}
+		}, false},
+		{"live without return base", func(c *pointcheckout.Config) { c.Client = live }, false},
+		{"live with http return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "http://shop.example.com" }, false},
+		{"live with https return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example.com" }, true},
+		{"relative return base", func(c *pointcheckout.Config) { c.ReturnBaseURL = "/shop" }, false},
+		{"success URL off site", func(c *pointcheckout.Config) { c.SuccessURL = "//evil.example/" }, false},
+		{"failure URL absolute", func(c *pointcheckout.Config) { c.FailureURL = "https://evil.example/" }, false},
+		{"prefix with trailing slash", func(c *pointcheckout.Config) { c.Prefix = "/pay/" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid()
+			tt.mutate(&cfg)
+			h, err := pointcheckout.New(cfg)
+			if tt.ok {
+				assert.NoError(t, err)
+				assert.NotNil(t, h)
+				return
+			}
+			assert.Error(t, err)
+			assert.NotContains(t, err.Error(), string(key.HashKey))
+		})
+	}
+}
+
+// flip changes one character in the middle of an encoded value.
+func flip(v string) string {
+	b := []byte(v)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+func setCookie(s *shopHarness, b *browser, c *http.Cookie) {
+	u, _ := url.Parse(s.shop.URL + "/pay/return")
+	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/pay"}})
+}
