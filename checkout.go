@@ -3,7 +3,6 @@ package pointcheckout
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -213,7 +212,9 @@ func (r CheckoutRequest) MarshalJSON() ([]byte, error) {
 }
 
 // wireCheckout is the checkout object in API answers. Amounts arrive as
-// json.Number and become Money once the currency is known.
+// json.Number and become Money once the currency is known. branchId and
+// timestamp are read loosely (see their parsers): they inform, they decide
+// nothing, so an unexpected shape must not make the whole checkout unreadable.
 type wireCheckout struct {
 	ID                string          `json:"id"`
 	DisplayID         string          `json:"displayId"`
@@ -231,14 +232,18 @@ type wireCheckout struct {
 	UsedPaymentMethod string          `json:"usedPaymentMethod"`
 	BillingAddress    *Address        `json:"billingAddress"`
 	DeliveryAddress   *Address        `json:"deliveryAddress"`
-	Timestamp         string          `json:"timestamp"`
+	Timestamp         json.RawMessage `json:"timestamp"`
 }
 
 // UnmarshalJSON reads a checkout object from an API answer. The amount must
 // be exact in the checkout's currency; a missing or malformed amount or
 // currency is an error, because a checkout whose amount cannot be read can
-// never be verified.
+// never be verified. For the same reason JSON null is an error rather than
+// the usual no-op. An unknown status decodes as StatusUnknown.
 func (c *Checkout) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return fmt.Errorf("%w: checkout is null", ErrInvalidAmount)
+	}
 	var w wireCheckout
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -266,21 +271,94 @@ func (c *Checkout) UnmarshalJSON(b []byte) error {
 		Amount: amount, CashAmount: cash, TotalRefunded: refunded,
 		Status: ParseStatus(w.Status), RawStatus: w.Status,
 		RedirectURL: w.RedirectURL, CheckoutKey: w.CheckoutKey,
-		BranchID: strings.Trim(string(w.BranchID), `"`), BranchName: w.BranchName,
+		BranchID: scalarText(w.BranchID), BranchName: w.BranchName,
 		UsedPaymentMethod: w.UsedPaymentMethod,
 		BillingAddress:    w.BillingAddress, DeliveryAddress: w.DeliveryAddress,
 		Timestamp: parseTimestamp(w.Timestamp),
 	}
-	if c.BranchID == "null" {
-		c.BranchID = ""
-	}
 	return nil
 }
 
+// MarshalJSON writes c in the API's own shape, so that a checkout encoded by
+// this package (a test double's answer, a cached copy) decodes back to the
+// same value. The status is written as the API spelled it when that spelling
+// is known, else in its canonical form.
+func (c Checkout) MarshalJSON() ([]byte, error) {
+	status := c.Status.String()
+	if ParseStatus(c.RawStatus) == c.Status && c.Status.Known() {
+		status = c.RawStatus
+	}
+	w := struct {
+		ID                string   `json:"id"`
+		DisplayID         string   `json:"displayId,omitempty"`
+		RequestID         string   `json:"requestId"`
+		OrderID           string   `json:"orderId"`
+		Currency          string   `json:"currency"`
+		Amount            Money    `json:"amount"`
+		CashAmount        *Money   `json:"cashAmount,omitempty"`
+		Status            string   `json:"status"`
+		TotalRefunded     *Money   `json:"totalRefunded,omitempty"`
+		RedirectURL       string   `json:"redirectUrl,omitempty"`
+		CheckoutKey       string   `json:"checkoutKey,omitempty"`
+		BranchID          string   `json:"branchId,omitempty"`
+		BranchName        string   `json:"branchName,omitempty"`
+		UsedPaymentMethod string   `json:"usedPaymentMethod,omitempty"`
+		BillingAddress    *Address `json:"billingAddress,omitempty"`
+		DeliveryAddress   *Address `json:"deliveryAddress,omitempty"`
+		Timestamp         string   `json:"timestamp,omitempty"`
+	}{
+		ID: c.ID, DisplayID: c.DisplayID, RequestID: c.RequestID, OrderID: c.OrderID,
+		Currency: c.Amount.Currency(), Amount: c.Amount, Status: status,
+		RedirectURL: c.RedirectURL, CheckoutKey: c.CheckoutKey,
+		BranchID: c.BranchID, BranchName: c.BranchName, UsedPaymentMethod: c.UsedPaymentMethod,
+		BillingAddress: c.BillingAddress, DeliveryAddress: c.DeliveryAddress,
+	}
+	if c.CashAmount.IsValid() {
+		w.CashAmount = &c.CashAmount
+	}
+	if c.TotalRefunded.IsValid() {
+		w.TotalRefunded = &c.TotalRefunded
+	}
+	if !c.Timestamp.IsZero() {
+		w.Timestamp = c.Timestamp.Format("2006-01-02T15:04:05.000Z0700")
+	}
+	return json.Marshal(w)
+}
+
+// scalarText reads a JSON string or number as text: the API documents
+// branchId as a string but takes it as an integer in requests, so either may
+// come back. Anything else (null, an object) reads as "".
+func scalarText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
 // parseTimestamp reads the ISO 8601 forms the API is documented to use
-// (yyyy-MM-ddTHH:mm:ss.SSSZZ and RFC 3339).
-func parseTimestamp(s string) time.Time {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05"} {
+// (yyyy-MM-ddTHH:mm:ss.SSSZZ, RFC 3339, and the query parameters' zone-less
+// yyyy-mm-dd HH:MM:SS, read as UTC), and a bare integer as Unix milliseconds,
+// which is how a Java date serializes by default. Anything else is the zero
+// time: the timestamp is informative and never worth failing a checkout for.
+func parseTimestamp(raw json.RawMessage) time.Time {
+	var ms int64
+	if json.Unmarshal(raw, &ms) == nil {
+		if ms == 0 {
+			return time.Time{}
+		}
+		return time.UnixMilli(ms).UTC()
+	}
+	s := scalarText(raw)
+	if s == "" {
+		return time.Time{}
+	}
+	// Fraction digits after the seconds are accepted by every layout.
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t
 		}

@@ -46,6 +46,9 @@ func (e *APIError) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.StatusCode)
 	}
+	if msg == "" {
+		msg = "no answer"
+	}
 	return fmt.Sprintf("pointcheckout: %s: HTTP %d: %s", e.Op, e.StatusCode, msg)
 }
 

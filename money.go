@@ -39,9 +39,16 @@ func NewMoney(minor int64, currency string) (Money, error) {
 }
 
 // ParseMoney parses a decimal string such as "100", "100.5" or "12.345" in the
-// given currency. It accepts an optional exponent ("1.5E2") as JSON numbers
-// may carry one, and rejects signs, more fraction digits than the currency
-// has, and values beyond the range of int64 minor units.
+// given currency, exactly or not at all.
+//
+// The accepted form is digits, an optional dot followed by at least one
+// digit, and an optional exponent ("1.5E2", "1E+7", "2.5e-1"), because JSON
+// numbers may carry one. Written without an exponent the amount may have at
+// most as many fraction digits as the currency, even zeros: "100.000" AED is
+// refused, not rounded. With an exponent the value only has to be exact in
+// minor units ("1.50E-1" AED is 0.15). Signs, spaces, "1.", ".5", and values
+// beyond the range of int64 minor units are refused. The currency must be an
+// upper-case code that [CurrencyExponent] knows.
 func ParseMoney(amount, currency string) (Money, error) {
 	exp, ok := CurrencyExponent(currency)
 	if !ok {
@@ -54,17 +61,22 @@ func ParseMoney(amount, currency string) (Money, error) {
 	return Money{minor: minor, currency: currency}, nil
 }
 
+// maxExponent bounds the exponent ParseMoney reads: anything larger cannot
+// name an int64 count of minor units except zero, and the bound keeps the
+// work on hostile input small.
+const maxExponent = 1000
+
 // parseMinor turns a non-negative decimal (optionally with an exponent) into
 // an integer count of 10^-exp units, exactly or not at all.
 func parseMinor(s string, exp int) (int64, error) {
 	if s == "" {
 		return 0, errors.New("empty")
 	}
-	mant, e10 := s, 0
+	mant, e10, hasExp := s, 0, false
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		mant = s[:i]
+		mant, hasExp = s[:i], true
 		v, err := strconv.Atoi(s[i+1:])
-		if err != nil || v > 1000 || v < -1000 {
+		if err != nil || v > maxExponent || v < -maxExponent {
 			return 0, errors.New("bad exponent")
 		}
 		e10 = v
@@ -79,14 +91,16 @@ func parseMinor(s string, exp int) (int64, error) {
 			return 0, errors.New("not a decimal number")
 		}
 	}
+	if !hasExp && len(frac) > exp {
+		return 0, errors.New("more decimals than the currency allows")
+	}
 	// value = digits * 10^(e10 - len(frac)); in minor units multiply by 10^exp.
 	shift := e10 - len(frac) + exp
 	if shift < 0 {
-		// Written as a plain decimal, every fraction digit past the minor
-		// unit is refused, even a zero: "100.000 AED" is malformed, not
-		// rounded. With an exponent only exactness can be asked for.
-		cut := len(digits) + shift
-		if e10 == 0 || cut < 0 || strings.Trim(digits[cut:], "0") != "" {
+		// Only an exponent gets here: the digits past the minor unit must
+		// all be zero for the value to be exact.
+		cut := max(len(digits)+shift, 0)
+		if strings.Trim(digits[cut:], "0") != "" {
 			return 0, errors.New("more decimals than the currency allows")
 		}
 		digits, shift = digits[:cut], 0
@@ -95,7 +109,9 @@ func parseMinor(s string, exp int) (int64, error) {
 	if digits == "" {
 		return 0, nil
 	}
-	if len(digits)+shift > 18 {
+	// int64 holds every 18-digit number and some of 19; ParseInt decides
+	// the rest.
+	if len(digits)+shift > 19 {
 		return 0, errors.New("too large")
 	}
 	v, err := strconv.ParseInt(digits+strings.Repeat("0", shift), 10, 64)
@@ -186,8 +202,13 @@ func (m Money) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a JSON number (or a quoted decimal) into m. Because the
 // Merchant API carries the currency in a separate field, m must already hold
 // the currency (set it with NewMoney(0, cur) first); the types in this
-// package that embed amounts do so themselves.
+// package that embed amounts do so themselves. The text must satisfy
+// [ParseMoney]; JSON null leaves m unchanged.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		// encoding/json's convention: null leaves the value as it was.
+		return nil
+	}
 	if m.currency == "" {
 		return fmt.Errorf("%w: decoding an amount needs its currency first", ErrInvalidAmount)
 	}

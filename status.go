@@ -46,17 +46,33 @@ const (
 // ParseStatus maps any spelling the API uses ("PAID", "Paid", "paid",
 // "Partially refunded", "partially-refunded", "CANCELED") to its Status, and
 // anything else to StatusUnknown.
+//
+// Only ASCII letters are case-folded: Unicode folding would read "paıd"
+// (with a dotless ı) as PAID, and a status that decides whether goods ship
+// must match exactly.
 func ParseStatus(s string) Status {
+	s = strings.TrimSpace(s)
 	if len(s) > 32 {
 		return StatusUnknown
 	}
-	n := strings.ToUpper(strings.TrimSpace(s))
-	n = strings.NewReplacer(" ", "_", "-", "_").Replace(n)
-	switch Status(n) {
+	b := make([]byte, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z':
+			b[i] = c - ('a' - 'A')
+		case 'A' <= c && c <= 'Z', c == '_':
+			b[i] = c
+		case c == ' ', c == '-':
+			b[i] = '_'
+		default:
+			return StatusUnknown
+		}
+	}
+	switch n := Status(b); n {
 	case StatusPending, StatusPendingConfirmation, StatusAuthorized, StatusPaid,
 		StatusFailed, StatusCancelled, StatusExpired, StatusRefunded,
 		StatusPartiallyRefunded, StatusChargeback:
-		return Status(n)
+		return n
 	case "CANCELED":
 		return StatusCancelled
 	case "AUTHORISED":
@@ -73,8 +89,11 @@ func (s Status) String() string {
 	return string(s)
 }
 
-// Known reports whether s is one of the named statuses.
-func (s Status) Known() bool { return s != "" && ParseStatus(string(s)) == s }
+// Known reports whether s is one of the named statuses in its canonical
+// spelling. StatusUnknown, the empty status and other spellings are not.
+func (s Status) Known() bool {
+	return s != StatusUnknown && ParseStatus(string(s)) == s
+}
 
 // IsPaid reports whether the shopper's money was taken and the checkout
 // still stands: PAID. A refunded, partially refunded or disputed checkout was
