@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/pointcheckout-go/pointcheckout"
+)
+
+// errUnknownOrder is what the store answers for an order id it never issued.
+var errUnknownOrder = errors.New("shop: unknown order")
+
+// maxQuantity bounds what one order may ask for, so a hand-made form cannot
+// overflow the amount.
+const maxQuantity = 10
+
+// product is the one thing the shop sells. Its price lives here, on the
+// server: the shopper only chooses a quantity.
+type product struct {
+	SKU   string
+	Name  string
+	Price pointcheckout.Money
+}
+
+// change is one update the store applied to an order, kept so the order's
+// history can be shown and checked.
+type change struct {
+	Status     pointcheckout.Status
+	Amount     pointcheckout.Money
+	CheckoutID string
+	Source     pointcheckout.Source
+}
+
+// order is the shop's record of one purchase.
+type order struct {
+	ID         string
+	Quantity   int64
+	Amount     pointcheckout.Money
+	Status     pointcheckout.Status
+	CheckoutID string
+	History    []change
+}
+
+// orderStore keeps orders in memory. It is the library's Orders (what to
+// charge, from the shop's records), its OrderUpdater (what happened) and its
+// RefFinder (what /pay/notify resolves). It applies updates only along the
+// forward rule of Status.CanBecome, so repeated or out-of-order updates never
+// move an order back.
+type orderStore struct {
+	product product
+
+	mu     sync.Mutex
+	orders map[string]*order
+	refs   map[string]pointcheckout.Ref // by checkout id
+}
+
+func newOrderStore(p product) *orderStore {
+	return &orderStore{product: p, orders: make(map[string]*order), refs: make(map[string]pointcheckout.Ref)}
+}
+
+// CheckoutFor records a new order for the quantity the shopper chose and
+// returns the checkout to create for it, priced from the catalogue.
+func (s *orderStore) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
+	qty := int64(1)
+	if v := r.PostFormValue("quantity"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > maxQuantity {
+			return nil, fmt.Errorf("shop: quantity must be 1 to %d", maxQuantity)
+		}
+		qty = n
+	}
+	amount, err := s.product.Price.Mul(qty)
+	if err != nil {
+		return nil, err
+	}
+	o := &order{ID: "order-" + rand.Text()[:12], Quantity: qty, Amount: amount}
+
+	s.mu.Lock()
+	s.orders[o.ID] = o
+	s.mu.Unlock()
+
+	return &pointcheckout.CheckoutRequest{
+		OrderID: o.ID,
+		Amount:  amount,
+		Items: []pointcheckout.Item{{
+			Name:      s.product.Name,
+			SKU:       s.product.SKU,
+			UnitPrice: s.product.Price,
+			Quantity:  qty,
+			LineTotal: amount,
+		}},
+		Customer: pointcheckout.Customer{
+			FirstName: "Test",
+			LastName:  "Shopper",
+			Email:     "shopper@example.com",
+		},
+		BillingAddress: pointcheckout.Address{
+			Name:     "Test Shopper",
+			Address1: "1 Sheikh Zayed Road",
+			City:     "Dubai",
+			Country:  "AE",
+		},
+	}, nil
+}
+
+// UpdateOrder applies a verified update. A repeat, or a status the order has
+// already moved past, changes nothing and is not an error: the library may
+// deliver the same outcome from the return, a notification and a sweep.
+func (s *orderStore) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[u.OrderID]
+	if !ok {
+		return fmt.Errorf("%w %q", errUnknownOrder, u.OrderID)
+	}
+	if u.Amount != o.Amount {
+		return fmt.Errorf("shop: order %s costs %s, update says %s", o.ID, o.Amount, u.Amount)
+	}
+	if u.Source == pointcheckout.SourcePay && u.Ref.CheckoutID != "" {
+		// Kept so a notification can be resolved for a shopper who never
+		// comes back.
+		s.refs[u.Ref.CheckoutID] = u.Ref
+	}
+	if !o.Status.CanBecome(u.Status) {
+		return nil
+	}
+	o.Status = u.Status
+	o.CheckoutID = u.CheckoutID
+	o.History = append(o.History, change{Status: u.Status, Amount: u.Amount, CheckoutID: u.CheckoutID, Source: u.Source})
+	return nil
+}
+
+// FindRef returns the Ref recorded when /pay created the checkout.
+func (s *orderStore) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.refs[checkoutID]
+	if !ok {
+		return pointcheckout.Ref{}, fmt.Errorf("shop: checkout %q: %w", checkoutID, pointcheckout.ErrNotFound)
+	}
+	return ref, nil
+}
+
+// get returns a copy of an order, safe to read while updates go on.
+func (s *orderStore) get(id string) (order, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orders[id]
+	if !ok {
+		return order{}, false
+	}
+	c := *o
+	c.History = append([]change(nil), o.History...)
+	return c, true
+}
