@@ -1,0 +1,211 @@
+package pointcheckouttest
+
+import (
+	"fmt"
+	"time"
+)
+
+// Endpoint names one operation of the sandbox, for [Server.InjectFault] and
+// the request log.
+type Endpoint int
+
+// The sandbox's endpoints.
+const (
+	// EndpointOther is any API path the sandbox does not serve.
+	EndpointOther Endpoint = iota
+	// EndpointCreate is POST checkout/web.
+	EndpointCreate
+	// EndpointGet is GET checkout/{id}.
+	EndpointGet
+	// EndpointFind is GET checkout (search by requestId, orderId, ...).
+	EndpointFind
+	// EndpointCancel is POST checkout/{id}/cancel.
+	EndpointCancel
+	// EndpointRefund is POST checkout/{id}/refund.
+	EndpointRefund
+	// EndpointPage is the hosted payment page, GET and POST /checkout/{key}.
+	EndpointPage
+	numEndpoints
+)
+
+// String names the endpoint.
+func (e Endpoint) String() string {
+	switch e {
+	case EndpointCreate:
+		return "create"
+	case EndpointGet:
+		return "get"
+	case EndpointFind:
+		return "find"
+	case EndpointCancel:
+		return "cancel"
+	case EndpointRefund:
+		return "refund"
+	case EndpointPage:
+		return "page"
+	}
+	return "other"
+}
+
+type faultKind int
+
+const (
+	faultDelay faultKind = iota + 1
+	faultStatus
+	faultStatusEnvelope
+	faultMalformed
+	faultWrongAmount
+	faultWrongOrderID
+	faultWrongCurrency
+	faultWrongRequestID
+	faultWrongCheckoutID
+	faultDrop
+	faultDropAfterCommit
+)
+
+// Fault is one way to misbehave; see [Server.InjectFault]. Build one with
+// the functions below. Faults that answer before the operation runs
+// (StatusCode, StatusCodeEnvelope, DropConnection) change nothing on the
+// server; the others let the operation run (a create creates, a cancel
+// cancels) and then spoil or withhold the answer, so a client that cannot
+// read the answer must find out what happened by asking again.
+type Fault struct {
+	kind  faultKind
+	delay time.Duration
+	code  int
+}
+
+// Delay holds the answer back for d of real time (not the server's clock),
+// then serves the request normally. The wait ends early when the client
+// gives up or the server closes. Use it to trip client timeouts; a client
+// that times out after a create must look the checkout up by its requestId,
+// because the create still happens once the wait is over (if the client
+// has not hung up by then the answer is normal, otherwise the operation
+// still runs).
+func Delay(d time.Duration) Fault { return Fault{kind: faultDelay, delay: d} }
+
+// StatusCode answers with the HTTP status code (500, 502, 503, 429, ...) and
+// a body that is not the API's JSON (a short text/html error page), as a
+// proxy or load balancer in front of the API would. Nothing is created or
+// changed.
+func StatusCode(code int) Fault { return Fault{kind: faultStatus, code: code} }
+
+// StatusCodeEnvelope answers with the HTTP status code and the API's error
+// envelope ({"success":false,"error":"..."}). Nothing is created or changed.
+func StatusCodeEnvelope(code int) Fault { return Fault{kind: faultStatusEnvelope, code: code} }
+
+// MalformedJSON runs the operation, then answers 200 with a truncated JSON
+// body that no decoder accepts.
+func MalformedJSON() Fault { return Fault{kind: faultMalformed} }
+
+// WrongAmount runs the operation, then answers with the checkout amount one
+// minor unit higher than the truth (100.00 becomes 100.01), as a tampered or
+// buggy answer would. Only successful answers are altered.
+func WrongAmount() Fault { return Fault{kind: faultWrongAmount} }
+
+// WrongOrderID runs the operation, then answers with another order id.
+func WrongOrderID() Fault { return Fault{kind: faultWrongOrderID} }
+
+// WrongCurrency runs the operation, then answers with another currency (USD,
+// or EUR for a USD checkout) and the same digits.
+func WrongCurrency() Fault { return Fault{kind: faultWrongCurrency} }
+
+// WrongRequestID runs the operation, then answers with another request id.
+func WrongRequestID() Fault { return Fault{kind: faultWrongRequestID} }
+
+// WrongCheckoutID runs the operation, then answers with another checkout id.
+func WrongCheckoutID() Fault { return Fault{kind: faultWrongCheckoutID} }
+
+// DropConnection closes the connection without answering, before the
+// operation runs: nothing is created or changed.
+func DropConnection() Fault { return Fault{kind: faultDrop} }
+
+// DropAfterCommit runs the operation (a create creates the checkout, a pay
+// on the hosted page pays), then closes the connection without answering:
+// the outcome is unknown to the caller, and a lookup by requestId finds the
+// checkout.
+func DropAfterCommit() Fault { return Fault{kind: faultDropAfterCommit} }
+
+// String describes the fault.
+func (f Fault) String() string {
+	switch f.kind {
+	case faultDelay:
+		return "delay " + f.delay.String()
+	case faultStatus:
+		return fmt.Sprintf("status %d", f.code)
+	case faultStatusEnvelope:
+		return fmt.Sprintf("status %d (envelope)", f.code)
+	case faultMalformed:
+		return "malformed JSON"
+	case faultWrongAmount:
+		return "wrong amount"
+	case faultWrongOrderID:
+		return "wrong order id"
+	case faultWrongCurrency:
+		return "wrong currency"
+	case faultWrongRequestID:
+		return "wrong request id"
+	case faultWrongCheckoutID:
+		return "wrong checkout id"
+	case faultDrop:
+		return "drop connection"
+	case faultDropAfterCommit:
+		return "drop after commit"
+	}
+	return "no fault"
+}
+
+type faultSlot struct {
+	f Fault
+	n int
+}
+
+// InjectFault makes the next n requests to ep misbehave as f says. Faults
+// queue: a second call for the same endpoint takes effect after the first
+// one's n requests. Every request to the endpoint consumes one, whatever
+// its outcome. On the hosted page (EndpointPage) only Delay, StatusCode,
+// StatusCodeEnvelope (served as an HTML error page), DropConnection and
+// DropAfterCommit mean anything; the other kinds are consumed and ignored.
+func (s *Server) InjectFault(ep Endpoint, n int, f Fault) {
+	if n <= 0 || ep <= EndpointOther || ep >= numEndpoints || f.kind == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[ep] = append(s.faults[ep], faultSlot{f: f, n: n})
+}
+
+// ClearFaults forgets every fault not yet served.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = [numEndpoints][]faultSlot{}
+}
+
+// PendingFaults reports how many faulty answers ep still has to give.
+func (s *Server) PendingFaults(ep Endpoint) int {
+	if ep < 0 || ep >= numEndpoints {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, sl := range s.faults[ep] {
+		n += sl.n
+	}
+	return n
+}
+
+// takeFault consumes the next fault of ep, if any. The caller holds s.mu.
+func (s *Server) takeFault(ep Endpoint) (Fault, bool) {
+	q := s.faults[ep]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	f := q[0].f
+	q[0].n--
+	if q[0].n == 0 {
+		s.faults[ep] = q[1:]
+	}
+	return f, true
+}

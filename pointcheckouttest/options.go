@@ -1,0 +1,167 @@
+package pointcheckouttest
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+)
+
+// Header names the two API specifications use for the credentials.
+const (
+	// PointCheckoutKeyHeader and PointCheckoutSecretHeader are the PointCheckout
+	// Merchant API's credential headers, which the server expects by default.
+	PointCheckoutKeyHeader    = "X-PointCheckout-Api-Key"
+	PointCheckoutSecretHeader = "X-PointCheckout-Api-Secret"
+	// PaymenntKeyHeader and PaymenntSecretHeader are the same API's headers
+	// after the rebrand; see [WithPaymenntHeaders].
+	PaymenntKeyHeader    = "X-Paymennt-Api-Key"
+	PaymenntSecretHeader = "X-Paymennt-Api-Secret"
+)
+
+// DefaultTTL is how long a checkout stays payable unless [WithTTL] says
+// otherwise.
+const DefaultTTL = 30 * time.Minute
+
+// DefaultSettleDelay is how long a checkout paid with [CardPaidLater] stays
+// PENDING before it settles to PAID, unless [WithSettleDelay] says otherwise.
+const DefaultSettleDelay = 5 * time.Second
+
+// Option configures a [Server].
+type Option func(*config)
+
+type config struct {
+	key, secret  string
+	keyHeader    string
+	secretHeader string
+	ttl          time.Duration
+	settleDelay  time.Duration
+	now          func() time.Time
+	enumSpelling bool
+	postBack     bool
+	notifyURL    string
+	logger       *slog.Logger
+	err          error
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		keyHeader:    PointCheckoutKeyHeader,
+		secretHeader: PointCheckoutSecretHeader,
+		ttl:          DefaultTTL,
+		settleDelay:  DefaultSettleDelay,
+		now:          time.Now,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+func (c *config) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// WithCredentials fixes the API key and secret instead of generating random
+// ones, for a standalone sandbox whose credentials live in a shop's
+// configuration. Both must be non-empty.
+func WithCredentials(key, secret string) Option {
+	return func(c *config) {
+		if key == "" || secret == "" {
+			c.fail(errors.New("pointcheckouttest: WithCredentials needs a key and a secret"))
+			return
+		}
+		c.key, c.secret = key, secret
+	}
+}
+
+// WithPaymenntHeaders makes the server expect the credentials in the
+// paymennt headers (X-Paymennt-Api-Key, X-Paymennt-Api-Secret) instead of
+// the PointCheckout ones, as the rebranded API does.
+func WithPaymenntHeaders() Option {
+	return func(c *config) {
+		c.keyHeader, c.secretHeader = PaymenntKeyHeader, PaymenntSecretHeader
+	}
+}
+
+// WithTTL sets how long after creation an unpaid checkout expires.
+func WithTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail(fmt.Errorf("pointcheckouttest: TTL must be positive, got %v", d))
+			return
+		}
+		c.ttl = d
+	}
+}
+
+// WithSettleDelay sets how long a checkout paid with [CardPaidLater] stays
+// PENDING before it reads as PAID.
+func WithSettleDelay(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.fail(fmt.Errorf("pointcheckouttest: settle delay must not be negative, got %v", d))
+			return
+		}
+		c.settleDelay = d
+	}
+}
+
+// WithClock replaces the wall clock used for timestamps, expiry and
+// settlement; pass a [Clock]'s Now method.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// WithEnumStatusSpelling makes the API answer statuses as the OpenAPI enum
+// spells them ("Paid", "Partially refunded") instead of the upper-case form
+// the live API and the guides use ("PAID", "PARTIALLY_REFUNDED"), so a
+// client can be tested against both.
+func WithEnumStatusSpelling() Option {
+	return func(c *config) { c.enumSpelling = true }
+}
+
+// WithPostBack makes the hosted page send the shopper back with an
+// auto-submitted POST form to the return URL (carrying checkoutId and status
+// fields) instead of a 303 redirect, as some gateways do.
+func WithPostBack() Option {
+	return func(c *config) { c.postBack = true }
+}
+
+// WithNotifyURL makes the server POST {"checkoutId": "...", "status": "..."}
+// to rawURL after every status change, asynchronously and best effort. The
+// URL must be http on a loopback host.
+func WithNotifyURL(rawURL string) Option {
+	return func(c *config) {
+		u, err := url.Parse(rawURL)
+		if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+			c.fail(errors.New("pointcheckouttest: notify URL must be an http URL on a loopback host"))
+			return
+		}
+		c.notifyURL = rawURL
+	}
+}
+
+// WithLogger sets where the server logs what it does (nothing by default).
+// Credentials and card data are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
