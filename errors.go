@@ -63,7 +63,10 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusNotFound ||
 			(e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not found"))
 	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity
+		// Any other refusal (400, 405, 409, 422, ...) is the request's
+		// fault; credentials and rate limits have their own sentinels.
+		return e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusUnauthorized &&
+			e.StatusCode != http.StatusForbidden && e.StatusCode != http.StatusTooManyRequests
 	}
 	return false
 }

@@ -110,8 +110,7 @@ func TestPendingThenPaid(t *testing.T) {
 }
 
 func TestPollingResolvesWithoutConfirmingPage(t *testing.T) {
-	var s *shopHarness
-	s = newShop(t, harnessOpts{
+	s := newShop(t, harnessOpts{
 		gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithSettleDelay(time.Minute)},
 		configure: func(c *pointcheckout.Config) {
 			c.PollTimeout = 5 * time.Second
