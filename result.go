@@ -1,9 +1,7 @@
 package pointcheckout
 
 import (
-	"net"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -51,7 +49,7 @@ func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Re
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: resultName, Value: v, Path: "/", MaxAge: int(resultTTL / time.Second),
-		HttpOnly: true, Secure: secureForRequest(r), SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: secureCookie(r, false), SameSite: http.SameSiteLaxMode,
 	})
 	return nil
 }
@@ -74,20 +72,3 @@ func (h *Handler) ResultFromRequest(r *http.Request) (Result, bool) {
 
 // maxCookieValue bounds what is decoded at all: browsers keep at most 4 KB.
 const maxCookieValue = 4096
-
-// secureForRequest decides the Secure attribute of the result cookie: set
-// unless the site is plain http on a loopback host (local development).
-func secureForRequest(r *http.Request) bool {
-	if requestIsHTTPS(r) {
-		return true
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return false
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip == nil || !ip.IsLoopback()
-}
