@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// shopper is a browser without a browser: a cookie jar and redirects.
+type shopper struct {
+	t    *testing.T
+	http *http.Client
+}
+
+func newShopper(t *testing.T) *shopper {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &shopper{t: t, http: &http.Client{Jar: jar}}
+}
+
+// post sends a form like a browser on origin would, follows redirects and
+// returns the final URL and body.
+func (s *shopper) post(origin, target string, form url.Values) (*url.URL, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return s.do(req)
+}
+
+func (s *shopper) get(target string) (*url.URL, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	require.NoError(s.t, err)
+	return s.do(req)
+}
+
+func (s *shopper) do(req *http.Request) (*url.URL, string) {
+	s.t.Helper()
+	resp, err := s.http.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	require.Less(s.t, resp.StatusCode, 400, "%s %s: %s", req.Method, req.URL, body)
+	return resp.Request.URL, string(body)
+}
+
+var (
+	csrfField  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	formAction = regexp.MustCompile(`<form method="post" action="(/checkout/[^"]+)"`)
+	orderPath  = regexp.MustCompile(`^/orders/(SO-[A-Z0-9]+)/pay$`)
+)
+
+// placeCardOrder puts one coffee set in the cart, checks out with the card
+// method and returns the order id from the pay step's URL.
+func (s *shopper) placeCardOrder(shopURL string) string {
+	s.t.Helper()
+	s.post(shopURL, shopURL+"/cart/add", url.Values{"product": {"coffee"}, "qty": {"1"}})
+	u, body := s.post(shopURL, shopURL+"/checkout", url.Values{
+		"first_name": {"Test"}, "last_name": {"User"}, "email": {"test@example.com"},
+		"address": {"1 Sheikh Zayed Road"}, "city": {"Dubai"}, "country": {"AE"}, "method": {"card"},
+	})
+	m := orderPath.FindStringSubmatch(u.Path)
+	require.NotNil(s.t, m, "after checkout: %s\n%s", u, body)
+	return m[1]
+}
+
+func TestFullFlow(t *testing.T) {
+	tests := []struct {
+		name       string
+		form       url.Values
+		wantStatus pointcheckout.Status
+		wantText   string
+	}{
+		{
+			name: "test card pays",
+			form: url.Values{"card_number": {"4242 4242 4242 4242"}, "expiry": {"12/25"}, "cvv": {"100"},
+				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
+			wantStatus: pointcheckout.StatusPaid, wantText: "Your payment of <strong>120.00 AED</strong> is confirmed",
+		},
+		{
+			name: "declined card fails",
+			form: url.Values{"card_number": {pointcheckouttest.CardDeclined}, "expiry": {"12/25"}, "cvv": {"100"},
+				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
+			wantStatus: pointcheckout.StatusFailed, wantText: "The payment failed and the order is not paid",
+		},
+		{
+			name:       "cancel",
+			form:       url.Values{"action": {"cancel"}},
+			wantStatus: pointcheckout.StatusCancelled, wantText: "You cancelled the payment. The order is not paid.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestShop(t)
+			s := newShopper(t)
+			id := ts.Shop.orders
+			orderID := s.placeCardOrder(ts.URL)
+
+			// An amount field in the form is ignored: /pay charges the order.
+			pageURL, page := s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}, "amount": {"0.01"}})
+			require.Equal(t, ts.sandbox.URL, pageURL.Scheme+"://"+pageURL.Host, "sent to the payment page")
+			assert.Contains(t, page, "120.00 AED")
+			o, err := id.get(context.Background(), orderID)
+			require.NoError(t, err)
+			assert.Equal(t, pointcheckout.StatusPending, o.Status)
+			require.NotEmpty(t, o.CheckoutID)
+
+			csrf, action := csrfField.FindStringSubmatch(page), formAction.FindStringSubmatch(page)
+			require.NotNil(t, csrf, page)
+			require.NotNil(t, action, page)
+			tt.form.Set("csrf", csrf[1])
+			landed, body := s.post(ts.sandbox.URL, ts.sandbox.URL+action[1], tt.form)
+
+			assert.Equal(t, ts.URL+resultPath, landed.String(), "back on the shop's result page")
+			assert.Contains(t, body, `id="order-status">`+string(tt.wantStatus)+`<`)
+			assert.Contains(t, body, tt.wantText)
+			o, err = id.get(context.Background(), orderID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, o.Status)
+			require.NotEmpty(t, o.Updates)
+			last := o.Updates[len(o.Updates)-1]
+			assert.Equal(t, tt.wantStatus, last.Status)
+
+			// The admin page shows the order with its checkout and history.
+			_, admin := s.get(ts.URL + "/admin")
+			assert.Contains(t, admin, `id="admin-`+orderID+`" data-status="`+string(tt.wantStatus)+`"`)
+			assert.Contains(t, admin, o.CheckoutID)
+		})
+	}
+}
+
+// TestAbandonedPaymentReconciled pays on the gateway without returning to
+// the shop; the reconciliation sweep settles the order.
+func TestAbandonedPaymentReconciled(t *testing.T) {
+	ts := newTestShop(t)
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	ctx := context.Background()
+	o, err := ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	require.NoError(t, ts.sandbox.Complete(o.CheckoutID, pointcheckout.StatusPaid))
+
+	rep, err := ts.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 1, Final: 1}, rep)
+	o, err = ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+	assert.Equal(t, pointcheckout.SourceReconcile, o.Updates[len(o.Updates)-1].Source)
+
+	rep, err = ts.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, rep.Checked, "a settled order is not swept again")
+}
+
+// TestPayRefusesOthersOrders: /pay charges only an order of the shopper's
+// own session, and never a paid one.
+func TestPayRefusesOthersOrders(t *testing.T) {
+	ts := newTestShop(t)
+	alice, mallory := newShopper(t), newShopper(t)
+	orderID := alice.placeCardOrder(ts.URL)
+
+	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := mallory.http.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Empty(t, ts.sandbox.Checkouts(), "no checkout created")
+}
+
+// TestPayAgainAfterCancel: a cancelled attempt can be followed by a new
+// one for the same order, which replaces it and pays.
+func TestPayAgainAfterCancel(t *testing.T) {
+	ts := newTestShop(t)
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	payOnce := func(form url.Values) string {
+		_, page := s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+		csrf, action := csrfField.FindStringSubmatch(page), formAction.FindStringSubmatch(page)
+		require.NotNil(t, csrf, page)
+		require.NotNil(t, action, page)
+		form.Set("csrf", csrf[1])
+		_, body := s.post(ts.sandbox.URL, ts.sandbox.URL+action[1], form)
+		return body
+	}
+	body := payOnce(url.Values{"action": {"cancel"}})
+	assert.Contains(t, body, `id="pay-again"`, "a cancelled order offers another attempt")
+	first, err := ts.orders.get(context.Background(), orderID)
+	require.NoError(t, err)
+
+	body = payOnce(url.Values{"card_number": {pointcheckouttest.CardPaid}, "expiry": {"12/25"}, "cvv": {"100"},
+		"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}})
+	assert.Contains(t, body, `id="order-status">PAID<`)
+	assert.NotContains(t, body, `id="pay-again"`, "a paid order is not offered for payment")
+	o, err := ts.orders.get(context.Background(), orderID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+	assert.NotEqual(t, first.CheckoutID, o.CheckoutID, "the second attempt is a new checkout")
+
+	// A third attempt is refused: the order is paid.
+	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.http.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Len(t, ts.sandbox.Checkouts(), 2, "no third checkout")
+}
+
+// TestCashOnDelivery: the other method places the order without a
+// checkout, and /pay refuses it.
+func TestCashOnDelivery(t *testing.T) {
+	ts := newTestShop(t)
+	s := newShopper(t)
+	s.post(ts.URL, ts.URL+"/cart/add", url.Values{"product": {"dates"}, "qty": {"2"}})
+	u, body := s.post(ts.URL, ts.URL+"/checkout", url.Values{
+		"first_name": {"Test"}, "last_name": {"User"}, "email": {"test@example.com"},
+		"address": {"1 Sheikh Zayed Road"}, "city": {"Dubai"}, "country": {"AE"}, "method": {"cod"},
+	})
+	require.True(t, strings.HasPrefix(u.Path, "/orders/SO-"), u.Path)
+	assert.Contains(t, body, "please have <strong>90.00 AED</strong> ready")
+	assert.NotContains(t, body, `id="pay-again"`)
+	orderID := strings.TrimPrefix(u.Path, "/orders/")
+
+	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.http.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, ts.sandbox.Checkouts())
+
+	_, cart := s.get(ts.URL + "/cart")
+	assert.Contains(t, cart, "Your cart is empty", "placing the order empties the cart")
+}

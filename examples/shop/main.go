@@ -1,0 +1,180 @@
+// Command shop is a small web shop that takes card payments through
+// PointCheckout's hosted payment page with the pointcheckout package.
+//
+// Run it with no configuration and it starts the package's sandbox on a
+// loopback port and pays there with the documented test card:
+//
+//	cd examples/shop && go run .
+//
+// To use the real API set POINTCHECKOUT_API_KEY, POINTCHECKOUT_API_SECRET
+// and POINTCHECKOUT_ENV (test, live, paymennt-test or paymennt-live). The
+// other variables: SHOP_ADDR (default 127.0.0.1:8080), SHOP_BASE_URL
+// (the public URL; required off loopback), SHOP_DB (default ./shop.db),
+// SHOP_COOKIE_KEYS (payment cookie keys, see pointcheckout.ParseKeyPairs),
+// SHOP_ADMIN_PASSWORD (guards /admin; required off loopback) and
+// SHOP_RECONCILE_EVERY (default 1m). The flag -new-cookie-keys prints a
+// fresh value for SHOP_COOKIE_KEYS.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+)
+
+func main() {
+	newKeys := flag.Bool("new-cookie-keys", false, "print a new value for SHOP_COOKIE_KEYS and exit")
+	flag.Parse()
+	if *newKeys {
+		k, err := pointcheckout.GenerateKeyPair()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(k.Encode())
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(ctx, os.Getenv, os.Stdout, log); err != nil {
+		log.Error("shop stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the shop and serves until ctx ends, then shuts down cleanly.
+func run(ctx context.Context, getenv func(string) string, out io.Writer, log *slog.Logger) error {
+	st, err := readSettings(getenv)
+	if err != nil {
+		return err
+	}
+	keys, err := cookieKeys(st.CookieKeys, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", st.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := st.BaseURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+
+	var client *pointcheckout.Client
+	var sandbox *pointcheckouttest.Server
+	if st.Sandbox() {
+		host, _, _ := net.SplitHostPort(ln.Addr().String())
+		if !isLoopback(host) {
+			return errors.New("the sandbox is reachable from this machine only: listen on loopback or set POINTCHECKOUT_API_KEY")
+		}
+		sandbox, err = pointcheckouttest.Start("127.0.0.1:0",
+			pointcheckouttest.WithNotifyURL(base+payPath+"/notify"),
+			pointcheckouttest.WithLogger(log.With("component", "sandbox")))
+		if err != nil {
+			return fmt.Errorf("start sandbox: %w", err)
+		}
+		defer sandbox.Close()
+		client = sandbox.Client()
+	} else {
+		env, err := pointcheckout.EnvironmentNamed(st.Env)
+		if err != nil {
+			return fmt.Errorf("POINTCHECKOUT_ENV: %w", err)
+		}
+		client, err = pointcheckout.NewClient(pointcheckout.ClientConfig{
+			Key: st.APIKey, Secret: pointcheckout.Secret(st.APISecret), Environment: env, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		if env.Live {
+			log.Warn("LIVE environment: payments move real money", "environment", env.Name)
+		}
+	}
+	defer client.CloseIdleConnections()
+
+	shop, err := New(ctx, Config{
+		DBPath: st.DBPath, Client: client, Keys: keys, BaseURL: base,
+		AdminPassword: st.AdminPassword, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer shop.Close()
+
+	srv := &http.Server{
+		Handler:           shop,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	// The sweep stops, and is waited for, before the database closes.
+	var sweeper sync.WaitGroup
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweeper.Go(func() { shop.RunReconciler(sweepCtx, st.ReconcileEvery) })
+	defer sweeper.Wait()
+	defer stopSweeps()
+	banner(out, base, sandbox, client.Environment())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(stopCtx)
+}
+
+// cookieKeys parses SHOP_COOKIE_KEYS, or makes a random pair for this run.
+func cookieKeys(s string, log *slog.Logger) ([]pointcheckout.KeyPair, error) {
+	if s != "" {
+		keys, err := pointcheckout.ParseKeyPairs(s)
+		if err != nil {
+			return nil, fmt.Errorf("SHOP_COOKIE_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	k, err := pointcheckout.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	log.Warn("SHOP_COOKIE_KEYS is not set: using random cookie keys for this run only. " +
+		"A restart loses payments in flight and several instances cannot share them; " +
+		"set SHOP_COOKIE_KEYS in production (go run . -new-cookie-keys prints a value).")
+	return []pointcheckout.KeyPair{k}, nil
+}
+
+// banner tells the person who started the shop where to go.
+func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, env pointcheckout.Environment) {
+	fmt.Fprintf(out, "\nSouk Demo shop\n\n  Open the shop:  %s/\n  Orders (admin): %s/admin\n", base, base)
+	if sandbox == nil {
+		fmt.Fprintf(out, "\n  Payments go to the PointCheckout %s environment at %s.\n", env.Name, env.BaseURL)
+	} else {
+		fmt.Fprintf(out, "\n  Payments go to the built-in PointCheckout sandbox at %s.\n", sandbox.URL)
+		fmt.Fprintf(out, "  Test card:      4242 4242 4242 4242, expiry %s, CVV %s, name %s\n",
+			pointcheckouttest.TestExpiry, pointcheckouttest.TestCVV, pointcheckouttest.TestName)
+		fmt.Fprintf(out, "  Declined card:  4000 0000 0000 0002\n")
+	}
+	fmt.Fprintf(out, "\nPress Ctrl+C to stop.\n\n")
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
+)
+
+// UpdateOrder applies a verified checkout update to its order. It is the
+// shop's pointcheckout.OrderUpdater.
+//
+// The same update may arrive several times and in any order (the shopper's
+// return, a notification and a reconciliation sweep can race), so the whole
+// read-decide-write runs in one IMMEDIATE transaction and follows
+// Status.CanBecome: a repeat changes nothing and an order never moves back.
+// Every update is written to the order's history, applied or not.
+func (s *orderStore) UpdateOrder(ctx context.Context, u pointcheckout.Update) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update order %s: %w", u.OrderID, err)
+	}
+	defer tx.Rollback()
+	o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, u.OrderID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("update order %q: %w", u.OrderID, errUnknownOrder)
+	}
+	if err != nil {
+		return fmt.Errorf("update order %s: %w", u.OrderID, err)
+	}
+	now := s.now()
+	refCreated := u.Ref.CreatedAt
+	if refCreated.IsZero() {
+		refCreated = now
+	}
+	d := decide(o, u)
+	if d.apply {
+		_, err = tx.ExecContext(ctx, `
+			UPDATE orders SET status = ?, checkout_id = ?, request_id = ?, ref_created_at = ?, updated_at = ?
+			WHERE id = ?`,
+			string(u.Status), u.CheckoutID, u.RequestID, d.refCreated(o, refCreated).UnixNano(), now.UnixNano(), o.ID)
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", o.ID, err)
+		}
+	}
+	amount := updateAmount(u)
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO order_updates (order_id, at, source, checkout_id, request_id, status, amount_minor, currency, ref_created, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, now.UnixNano(), string(u.Source), u.CheckoutID, u.RequestID, u.Status.String(),
+		amount.Minor(), amount.Currency(), refCreated.UnixNano(), d.outcome)
+	if err != nil {
+		return fmt.Errorf("record update of order %s: %w", o.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update order %s: %w", o.ID, err)
+	}
+	level := slog.LevelInfo
+	if d.err != nil {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, level, "order update",
+		slog.String("order", o.ID), slog.String("checkout", u.CheckoutID),
+		slog.String("status", u.Status.String()), slog.String("source", string(u.Source)),
+		slog.String("outcome", d.outcome))
+	return d.err
+}
+
+// updateAmount is the amount an update carries, falling back to its Ref's.
+func updateAmount(u pointcheckout.Update) pointcheckout.Money {
+	if u.Amount.IsValid() {
+		return u.Amount
+	}
+	return u.Ref.Amount
+}
+
+// decision is what UpdateOrder does with one update.
+type decision struct {
+	apply   bool   // write the update's checkout and status to the order
+	same    bool   // the update is for the order's current checkout
+	outcome string // one line for the history
+	err     error  // returned to the handler after the history is saved
+}
+
+// refCreated keeps the current attempt's creation time when only its
+// status moves, and takes the update's when the checkout is replaced.
+func (d decision) refCreated(o order, updated time.Time) time.Time {
+	if d.same {
+		return o.RefCreatedAt
+	}
+	return updated
+}
+
+// decide applies the shop's rules to one update of order o.
+func decide(o order, u pointcheckout.Update) decision {
+	cur, next := o.Status, u.Status
+	switch {
+	case updateAmount(u) != o.Amount:
+		// The handlers verify every checkout against its Ref, and the Ref
+		// was built from this order: a different amount means the order
+		// changed or something is forged. Never apply it.
+		return decision{outcome: fmt.Sprintf("rejected: amount %s is not the order total %s", updateAmount(u), o.Amount), err: errAmountMismatch}
+	case !next.Known():
+		return decision{outcome: "ignored: unknown status"}
+	case o.CheckoutID == "":
+		return decision{apply: true, outcome: fmt.Sprintf("applied: first checkout, %s", next)}
+	case u.CheckoutID == o.CheckoutID:
+		switch {
+		case cur.CanBecome(next):
+			return decision{apply: true, same: true, outcome: fmt.Sprintf("applied: %s → %s", cur, next)}
+		case cur == next:
+			return decision{outcome: "repeat: no change"}
+		}
+		return decision{outcome: fmt.Sprintf("ignored: %s may not become %s", cur, next)}
+	case o.Settled():
+		switch {
+		case u.Source == pointcheckout.SourcePay:
+			return decision{outcome: fmt.Sprintf("refused: order already settled by checkout %s", o.CheckoutID), err: errAlreadyPaid}
+		case settled(next):
+			return decision{outcome: fmt.Sprintf("ignored: order already settled by checkout %s; this checkout took money too and needs a refund", o.CheckoutID)}
+		}
+		return decision{outcome: fmt.Sprintf("ignored: not the current checkout (%s)", o.CheckoutID)}
+	case u.Source == pointcheckout.SourcePay:
+		if u.Ref.CreatedAt.Before(o.RefCreatedAt) {
+			return decision{outcome: fmt.Sprintf("ignored: older than the current attempt %s", o.CheckoutID)}
+		}
+		return decision{apply: true, outcome: fmt.Sprintf("applied: new attempt replaces %s (%s)", o.CheckoutID, cur)}
+	case settled(next):
+		// The shopper paid on an earlier attempt (say, in another tab):
+		// the money was taken, so that attempt becomes the order's.
+		return decision{apply: true, outcome: fmt.Sprintf("applied: earlier attempt took the money; replaces %s (%s)", o.CheckoutID, cur)}
+	}
+	return decision{outcome: fmt.Sprintf("ignored: not the current checkout (%s)", o.CheckoutID)}
+}
+
+// FindRef returns the Ref recorded for a checkout id, current or earlier
+// attempt. It is the shop's pointcheckout.RefFinder, used when a
+// notification names only the checkout; an unknown id is ErrNotFound.
+func (s *orderStore) FindRef(ctx context.Context, checkoutID string) (pointcheckout.Ref, error) {
+	if checkoutID == "" {
+		return pointcheckout.Ref{}, pointcheckout.ErrNotFound
+	}
+	o, err := scanOrder(s.db.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE checkout_id = ?`, checkoutID))
+	if err == nil {
+		return o.ref(), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return pointcheckout.Ref{}, err
+	}
+	// An earlier attempt: its /pay update recorded the whole Ref.
+	var ref pointcheckout.Ref
+	var minor, created int64
+	var currency string
+	err = s.db.QueryRowContext(ctx, `
+		SELECT order_id, request_id, amount_minor, currency, ref_created FROM order_updates
+		WHERE checkout_id = ? AND source = ? ORDER BY id LIMIT 1`, checkoutID, string(pointcheckout.SourcePay)).
+		Scan(&ref.OrderID, &ref.RequestID, &minor, &currency, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pointcheckout.Ref{}, fmt.Errorf("%w: no order has checkout %q", pointcheckout.ErrNotFound, checkoutID)
+	}
+	if err != nil {
+		return pointcheckout.Ref{}, err
+	}
+	if ref.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
+		return pointcheckout.Ref{}, err
+	}
+	ref.CheckoutID, ref.CreatedAt = checkoutID, time.Unix(0, created)
+	return ref, nil
+}
+
+// pendingRefs returns the Refs of orders whose current checkout is still
+// pending and was created before cutoff, oldest first.
+func (s *orderStore) pendingRefs(ctx context.Context, cutoff time.Time, limit int) ([]pointcheckout.Ref, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE status IN (?, ?) AND checkout_id != '' AND ref_created_at <= ?
+		ORDER BY ref_created_at LIMIT ?`,
+		string(pointcheckout.StatusPending), string(pointcheckout.StatusPendingConfirmation), cutoff.UnixNano(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var refs []pointcheckout.Ref
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, o.ref())
+	}
+	return refs, rows.Err()
+}

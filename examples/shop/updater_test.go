@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// step is one update sent to the store in a scenario.
+type step struct {
+	checkout string
+	status   pointcheckout.Status
+	source   pointcheckout.Source
+	// created offsets the attempt's Ref.CreatedAt from the scenario start.
+	created time.Duration
+	// amount overrides the order total when set (minor units).
+	amount int64
+	// wantErr is the error the update must return, if any.
+	wantErr error
+	// wantOutcome is a prefix of the history line the update must leave.
+	wantOutcome string
+}
+
+// pay, back, notify and sweep build steps from each source.
+func pay(co string, created time.Duration) step {
+	return step{checkout: co, status: pointcheckout.StatusPending, source: pointcheckout.SourcePay, created: created}
+}
+func back(co string, st pointcheckout.Status) step {
+	return step{checkout: co, status: st, source: pointcheckout.SourceReturn}
+}
+func notify(co string, st pointcheckout.Status) step {
+	return step{checkout: co, status: st, source: pointcheckout.SourceNotify}
+}
+
+func (s step) want(outcome string) step       { s.wantOutcome = outcome; return s }
+func (s step) fails(err error, o string) step { s.wantErr, s.wantOutcome = err, o; return s }
+
+// update builds the pointcheckout.Update a step stands for.
+func (s step) update(t *testing.T, o order, start time.Time) pointcheckout.Update {
+	amount := o.Amount
+	if s.amount != 0 {
+		var err error
+		amount, err = pointcheckout.NewMoney(s.amount, o.Amount.Currency())
+		require.NoError(t, err)
+	}
+	ref := pointcheckout.Ref{CheckoutID: s.checkout, OrderID: o.ID, RequestID: "req-" + s.checkout, Amount: amount, CreatedAt: start.Add(s.created)}
+	return pointcheckout.Update{
+		OrderID: o.ID, CheckoutID: s.checkout, RequestID: ref.RequestID,
+		Status: s.status, Amount: amount, Ref: ref, Source: s.source,
+	}
+}
+
+func TestUpdateOrderRules(t *testing.T) {
+	const (
+		pending   = pointcheckout.StatusPending
+		paid      = pointcheckout.StatusPaid
+		failed    = pointcheckout.StatusFailed
+		cancelled = pointcheckout.StatusCancelled
+		refunded  = pointcheckout.StatusRefunded
+		authd     = pointcheckout.StatusAuthorized
+	)
+	tests := []struct {
+		name         string
+		steps        []step
+		wantStatus   pointcheckout.Status
+		wantCheckout string
+	}{
+		{
+			name:       "forward: pending then paid",
+			steps:      []step{pay("c1", 0).want("applied: first checkout"), back("c1", paid).want("applied: PENDING → PAID")},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name: "idempotent: the same paid update three times",
+			steps: []step{
+				pay("c1", 0), back("c1", paid),
+				notify("c1", paid).want("repeat"), back("c1", paid).want("repeat"),
+			},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name: "out of order: a late pending or failed never un-pays",
+			steps: []step{
+				pay("c1", 0), notify("c1", paid),
+				back("c1", pending).want("ignored: PAID may not become PENDING"),
+				back("c1", failed).want("ignored: PAID may not become FAILED"),
+			},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name:       "paid arrives before the pay update is recorded",
+			steps:      []step{notify("c1", paid).want("applied: first checkout"), pay("c1", 0).want("ignored: PAID may not become PENDING")},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name:       "failed stays failed",
+			steps:      []step{pay("c1", 0), back("c1", failed), notify("c1", paid).want("ignored: FAILED may not become PAID")},
+			wantStatus: failed, wantCheckout: "c1",
+		},
+		{
+			name: "a new attempt replaces a cancelled one and pays",
+			steps: []step{
+				pay("c1", 0), back("c1", cancelled),
+				pay("c2", time.Second).want("applied: new attempt replaces c1 (CANCELLED)"),
+				back("c2", paid).want("applied: PENDING → PAID"),
+			},
+			wantStatus: paid, wantCheckout: "c2",
+		},
+		{
+			name: "a new attempt replaces a pending one",
+			steps: []step{
+				pay("c1", 0), pay("c2", time.Second).want("applied: new attempt replaces c1 (PENDING)"),
+				back("c1", cancelled).want("ignored: not the current checkout"),
+			},
+			wantStatus: pending, wantCheckout: "c2",
+		},
+		{
+			name: "an older attempt recorded late does not replace a newer one",
+			steps: []step{
+				pay("c2", time.Second), pay("c1", 0).want("ignored: older than the current attempt"),
+			},
+			wantStatus: pending, wantCheckout: "c2",
+		},
+		{
+			name: "a stale attempt failing never un-pays the order",
+			steps: []step{
+				pay("c1", 0), back("c1", cancelled), pay("c2", time.Second), back("c2", paid),
+				notify("c1", failed).want("ignored: not the current checkout"),
+			},
+			wantStatus: paid, wantCheckout: "c2",
+		},
+		{
+			name: "an earlier attempt that took the money is adopted",
+			steps: []step{
+				pay("c1", 0), pay("c2", time.Second),
+				notify("c1", paid).want("applied: earlier attempt took the money"),
+				back("c2", paid).want("ignored: order already settled by checkout c1; this checkout took money too"),
+			},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name: "no new attempt for a paid order",
+			steps: []step{
+				pay("c1", 0), back("c1", paid),
+				pay("c2", time.Second).fails(errAlreadyPaid, "refused: order already settled"),
+			},
+			wantStatus: paid, wantCheckout: "c1",
+		},
+		{
+			name:       "authorized then paid, then refunded",
+			steps:      []step{pay("c1", 0), back("c1", authd), notify("c1", paid).want("applied: AUTHORIZED → PAID"), notify("c1", refunded).want("applied: PAID → REFUNDED")},
+			wantStatus: refunded, wantCheckout: "c1",
+		},
+		{
+			name: "a different amount is never applied",
+			steps: []step{
+				pay("c1", 0),
+				{checkout: "c1", status: paid, source: pointcheckout.SourceNotify, amount: 1, wantErr: errAmountMismatch, wantOutcome: "rejected: amount 0.01 AED"},
+			},
+			wantStatus: pending, wantCheckout: "c1",
+		},
+		{
+			name:       "an unknown status is recorded and ignored",
+			steps:      []step{pay("c1", 0), notify("c1", pointcheckout.StatusUnknown).want("ignored: unknown status")},
+			wantStatus: pending, wantCheckout: "c1",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, o := newTestStore(t)
+			ctx := context.Background()
+			start := time.Now()
+			for i, s := range tt.steps {
+				err := store.UpdateOrder(ctx, s.update(t, o, start))
+				if s.wantErr != nil {
+					require.ErrorIs(t, err, s.wantErr, "step %d", i)
+				} else {
+					require.NoError(t, err, "step %d", i)
+				}
+			}
+			got, err := store.get(ctx, o.ID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, got.Status)
+			assert.Equal(t, tt.wantCheckout, got.CheckoutID)
+			// Every update is in the history, applied or not.
+			require.Len(t, got.Updates, len(tt.steps))
+			for i, s := range tt.steps {
+				assert.Equal(t, s.checkout, got.Updates[i].CheckoutID)
+				assert.Equal(t, s.source, got.Updates[i].Source)
+				if s.wantOutcome != "" {
+					assert.True(t, strings.HasPrefix(got.Updates[i].Outcome, s.wantOutcome),
+						"step %d outcome %q, want prefix %q", i, got.Updates[i].Outcome, s.wantOutcome)
+				}
+			}
+		})
+	}
+}
+
+func TestUpdateOrderUnknownOrder(t *testing.T) {
+	store, o := newTestStore(t)
+	u := pay("c1", 0).update(t, o, time.Now())
+	u.OrderID = "SO-NOPE"
+	require.ErrorIs(t, store.UpdateOrder(context.Background(), u), errUnknownOrder)
+}
+
+// TestUpdateOrderConcurrent races many copies of the same updates, as a
+// return, notifications and sweeps would: the order ends PAID and exactly
+// one update moved it there.
+func TestUpdateOrderConcurrent(t *testing.T) {
+	store, o := newTestStore(t)
+	ctx := context.Background()
+	start := time.Now()
+	require.NoError(t, store.UpdateOrder(ctx, pay("c1", 0).update(t, o, start)))
+
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		s := notify("c1", pointcheckout.StatusPaid)
+		switch i % 4 {
+		case 1:
+			s = back("c1", pointcheckout.StatusPaid)
+		case 2:
+			s = back("c1", pointcheckout.StatusPending) // a stale read
+		case 3:
+			s = pay("c1", 0) // a retried /pay update
+		}
+		u := s.update(t, o, start)
+		wg.Go(func() { errs <- store.UpdateOrder(ctx, u) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got, err := store.get(ctx, o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.StatusPaid, got.Status)
+	require.Len(t, got.Updates, n+1)
+	applied := 0
+	for _, u := range got.Updates[1:] {
+		if strings.HasPrefix(u.Outcome, "applied") {
+			applied++
+			assert.Equal(t, "applied: PENDING → PAID", u.Outcome)
+		}
+	}
+	assert.Equal(t, 1, applied, "exactly one update moves the order")
+}
+
+func TestFindRef(t *testing.T) {
+	store, o := newTestStore(t)
+	ctx := context.Background()
+	start := time.Now().Truncate(time.Second)
+	require.NoError(t, store.UpdateOrder(ctx, pay("c1", 0).update(t, o, start)))
+	require.NoError(t, store.UpdateOrder(ctx, pay("c2", time.Second).update(t, o, start)))
+
+	tests := []struct {
+		checkout string
+		want     pointcheckout.Ref
+		wantErr  error
+	}{
+		{"c2", pointcheckout.Ref{CheckoutID: "c2", OrderID: o.ID, RequestID: "req-c2", Amount: o.Amount, CreatedAt: start.Add(time.Second)}, nil},
+		{"c1", pointcheckout.Ref{CheckoutID: "c1", OrderID: o.ID, RequestID: "req-c1", Amount: o.Amount, CreatedAt: start}, nil},
+		{"c3", pointcheckout.Ref{}, pointcheckout.ErrNotFound},
+		{"", pointcheckout.Ref{}, pointcheckout.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("checkout %q", tt.checkout), func(t *testing.T) {
+			got, err := store.FindRef(ctx, tt.checkout)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, tt.want.CreatedAt.Equal(got.CreatedAt), "created %v, want %v", got.CreatedAt, tt.want.CreatedAt)
+			got.CreatedAt = tt.want.CreatedAt
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestPendingRefs(t *testing.T) {
+	store, o := newTestStore(t)
+	ctx := context.Background()
+	start := time.Now()
+	require.NoError(t, store.UpdateOrder(ctx, pay("c1", 0).update(t, o, start)))
+
+	refs, err := store.pendingRefs(ctx, start.Add(-time.Second), 10)
+	require.NoError(t, err)
+	assert.Empty(t, refs, "a checkout younger than the cutoff is left alone")
+
+	refs, err = store.pendingRefs(ctx, start.Add(time.Second), 10)
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, "c1", refs[0].CheckoutID)
+	assert.Equal(t, o.Amount, refs[0].Amount)
+
+	require.NoError(t, store.UpdateOrder(ctx, back("c1", pointcheckout.StatusPaid).update(t, o, start)))
+	refs, err = store.pendingRefs(ctx, start.Add(time.Second), 10)
+	require.NoError(t, err)
+	assert.Empty(t, refs, "a paid order is not pending")
+}
