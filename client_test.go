@@ -497,7 +497,7 @@ func TestErrorMapping(t *testing.T) {
 		{"bad request", 400, fail("Invalid currency"), []error{pc.ErrBadRequest}, 400, "Invalid currency"},
 		{"unauthorized", 401, fail("Invalid API key"), []error{pc.ErrUnauthorized}, 401, "Invalid API key"},
 		{"forbidden without envelope", 403, "Forbidden", []error{pc.ErrUnauthorized}, 403, ""},
-		{"not found status", 404, fail("no such checkout"), []error{pc.ErrNotFound}, 404, "no such checkout"},
+		{"not found status", 404, fail("no such checkout"), []error{pc.ErrNotFound, pc.ErrBadRequest}, 404, "no such checkout"},
 		{"refusal with 200", 200, fail("Checkout not found"), []error{pc.ErrNotFound, pc.ErrBadRequest}, 400, "Checkout not found"},
 		{"server error envelope", 500, fail("internal error"), []error{pc.ErrUnavailable}, 500, "internal error"},
 		{"unavailable", 503, "<html>down for maintenance</html>", []error{pc.ErrUnavailable}, 503, ""},

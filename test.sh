@@ -14,31 +14,42 @@ SECOND_GO=${SECOND_GO-go1.27.3}
 STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
 modules=(. specconformance examples/shop examples/gin examples/echo)
 
+# Every module is checked even after one fails, so a single run shows
+# everything that is wrong; the script fails at the end.
+failed=()
 for m in "${modules[@]}"; do
-	[ -f "$m/go.mod" ] || continue
 	echo "== $m: vet, staticcheck, tests"
-	(
-		cd "$m"
-		go vet ./...
-		"${STATICCHECK[@]}" ./...
-		go test -race -count=1 -timeout 20m ./...
-	)
+	# (errexit does not apply inside an if condition, hence the &&s)
+	if ! (
+		cd "$m" &&
+			go vet ./... &&
+			"${STATICCHECK[@]}" ./... &&
+			go test -race -count=1 -timeout 20m ./...
+	); then
+		failed+=("$m")
+	fi
 done
 
 if [ "$FUZZTIME" != 0 ]; then
-	# Each target in each package of the library module, one at a time
-	# (go test -fuzz takes exactly one target).
-	for pkg in $(go list ./...); do
-		dir=$(go list -f '{{.Dir}}' "$pkg")
-		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
-			echo "== fuzz $pkg $target for $FUZZTIME"
-			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+	# Each target of each package of each module, one at a time (go test
+	# -fuzz takes exactly one target and one package).
+	for m in "${modules[@]}"; do
+		for dir in $(cd "$m" && go list -f '{{.Dir}}' ./...); do
+			for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
+				echo "== fuzz $target in ${dir#"$PWD"/} for $FUZZTIME"
+				(cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" .) || failed+=("fuzz $target")
+			done
 		done
 	done
 fi
 
 if [ -n "$SECOND_GO" ]; then
 	echo "== library tests on $SECOND_GO"
-	GOTOOLCHAIN=$SECOND_GO go test -count=1 ./...
+	GOTOOLCHAIN=$SECOND_GO go test -count=1 ./... || failed+=("$SECOND_GO")
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "== FAILED: ${failed[*]}"
+	exit 1
 fi
 echo "== all checks passed"
