@@ -249,8 +249,11 @@ func New(cfg Config) (*Handler, error) {
 	if h.prefix == "" {
 		h.prefix = "/pay"
 	}
-	if !strings.HasPrefix(h.prefix, "/") || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#") {
-		return nil, fmt.Errorf("pointcheckout: config: Prefix %q must start with / and not end with /", h.prefix)
+	// A prefix such as "//host" or "/\host" would be read by browsers as
+	// another site wherever it is used as a link (the confirming page's
+	// refresh, the cookie path), so only a plain path is accepted.
+	if !isLocalPath(h.prefix) || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#\\") {
+		return nil, fmt.Errorf("pointcheckout: config: Prefix %q must be a path on this site: start with a single /, not end with /", clip(h.prefix))
 	}
 	for _, u := range []*string{&h.successURL, &h.failureURL} {
 		if *u == "" {
@@ -811,7 +814,13 @@ func noStore(w http.ResponseWriter) {
 }
 
 // requestIsHTTPS reports whether the shopper's browser used https, directly
-// or through a TLS-terminating proxy.
+// or through a TLS-terminating proxy. Behind a chain of proxies the header
+// is a list whose first entry is the browser's side ("https, http"), the
+// same rule the cookie's Secure attribute follows.
 func requestIsHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
