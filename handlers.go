@@ -132,8 +132,9 @@ type Config struct {
 	Store Store
 	// ReturnBaseURL is the shop's public origin, such as
 	// "https://shop.example.com", used to build the return URL. It is
-	// required for a live environment (and must be https there); elsewhere
-	// it defaults to the origin of each /pay request.
+	// required (and must be https for a live environment) unless the
+	// gateway is on loopback, as the sandbox is; then it defaults to the
+	// origin of each /pay request.
 	ReturnBaseURL string
 	// Prefix is where the routes live: Prefix, Prefix+"/return" and
 	// Prefix+"/notify". Default "/pay".
@@ -192,6 +193,7 @@ type Handler struct {
 	refreshAfter time.Duration
 	redirectHost map[string]bool
 	allowHTTP    bool
+	alwaysSecure bool
 	cop          *http.CrossOriginProtection
 	now          func() time.Time
 }
@@ -264,6 +266,14 @@ func New(cfg Config) (*Handler, error) {
 		}
 	}
 	env := cfg.Client.Environment()
+	// Only a gateway on this machine (the sandbox) earns the development
+	// shortcuts: a return URL taken from the request's Host and plain-http
+	// payment pages. Anything else is treated as real, whether or not its
+	// Environment says Live.
+	local := false
+	if u, err := url.Parse(env.BaseURL); err == nil {
+		local = isLoopbackHost(u.Host)
+	}
 	if cfg.ReturnBaseURL != "" {
 		u, err := url.Parse(cfg.ReturnBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
@@ -275,8 +285,8 @@ func New(cfg Config) (*Handler, error) {
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		u.RawQuery, u.Fragment = "", ""
 		h.returnBase = u
-	} else if env.Live {
-		return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL is required in the %s environment", env.Name)
+	} else if !local {
+		return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL is required with the %s environment (it may be omitted only with a gateway on loopback)", env.Name)
 	}
 	hosts := cfg.AllowedRedirectHosts
 	if len(hosts) == 0 {
@@ -289,18 +299,20 @@ func New(cfg Config) (*Handler, error) {
 	for _, host := range hosts {
 		h.redirectHost[strings.ToLower(host)] = true
 	}
-	h.allowHTTP = !env.Live
+	h.allowHTTP = local && !env.Live
 	c, err := newCodec(cfg.Keys, tokenMaxAge)
 	if err != nil {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
 	}
 	h.codec = c
+	h.alwaysSecure = h.returnBase != nil && h.returnBase.Scheme == "https"
 	h.store = cfg.Store
 	if h.store == nil {
 		s, err := NewCookieStore(cfg.Keys, CookieOptions{Path: h.prefix})
 		if err != nil {
 			return nil, fmt.Errorf("pointcheckout: config: %w", err)
 		}
+		s.alwaysSecure = h.alwaysSecure
 		h.store = s
 	}
 	if h.log == nil {
@@ -514,6 +526,12 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 	case err == nil && res.Status.IsFinal():
 		h.store.Clear(w, r)
 		h.onResult(w, r, res)
+	case errors.Is(err, ErrUpdateFailed):
+		// Checked first: an updater error may wrap a timeout, and a shop
+		// that cannot record a payment must hear of it (500, OnError), not
+		// be shown a confirming page.
+		h.fail(r, "pointcheckout: order updater failed", err, "order_id", ref.OrderID)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The result of your payment could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
 	case err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		// Still pending, or the gateway could not say: never a failure. The
 		// cookie stays, and the page asks again by itself.
@@ -524,9 +542,6 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrVerification):
 		h.security(r, "checkout answer does not match its reference", err)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not verify this payment. Your order has not been changed; please reload this page in a moment.", RefreshURL: r.URL.RequestURI()})
-	case errors.Is(err, errUpdater):
-		h.fail(r, "pointcheckout: order updater failed", err, "order_id", ref.OrderID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "Your payment was received by the gateway but could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
 	case errors.Is(err, ErrNotFound):
 		h.security(r, "returned checkout not found", err, "order_id", ref.OrderID)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusNotFound, Message: "We could not find this payment."})
@@ -537,7 +552,11 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 }
 
 // returnRef finds the Ref of a return: the cookie, else the signed token.
-// Both present and different, or either one forged, is refused.
+// Either one forged is refused, and so is a token of another order than the
+// cookie's. A token of another attempt at the same order wins: the shopper
+// started a second attempt (a second tab, the back button) and then paid the
+// first one, and the gateway sent them back with that attempt's token. The
+// cookie is left for the other attempt.
 func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) {
 	cookieRef, cerr := h.store.Load(r)
 	var tokenRef Ref
@@ -561,10 +580,14 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) 
 	case terr != nil && !errors.Is(terr, ErrNoRef):
 		return refuse("return token refused", terr)
 	case cerr == nil && terr == nil:
-		if !cookieRef.sameAttempt(tokenRef) {
-			return refuse("checkout cookie and return token disagree", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
+		switch {
+		case cookieRef.Matches(tokenRef):
+			return cookieRef, true
+		case cookieRef.OrderID != tokenRef.OrderID:
+			return refuse("checkout cookie and return token name different orders", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
 		}
-		return cookieRef, true
+		h.log.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
+		return tokenRef, true
 	case cerr == nil:
 		return cookieRef, true
 	case terr == nil:
@@ -574,16 +597,10 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) 
 	return Ref{}, false
 }
 
-// sameAttempt reports whether two Refs name the same checkout attempt. The
-// token is made before the checkout id exists, so ids are compared only when
-// both have one.
-func (r Ref) sameAttempt(o Ref) bool {
-	return r.OrderID == o.OrderID && r.RequestID == o.RequestID && r.Amount == o.Amount &&
-		(r.CheckoutID == "" || o.CheckoutID == "" || r.CheckoutID == o.CheckoutID)
-}
-
-// errUpdater marks an OrderUpdater failure.
-var errUpdater = errors.New("pointcheckout: order updater failed")
+// ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
+// Resolve and Reconcile can tell "the shop could not store the update" from
+// gateway trouble.
+var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")
 
 // Resolve fetches the checkout of ref from the API, verifies it against ref
 // and hands a final (or newly confirming) status to the OrderUpdater. A
@@ -599,6 +616,7 @@ func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, err
 func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait time.Duration) (Result, error) {
 	res := Result{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, Status: StatusPending, Amount: ref.Amount, Source: src}
 	deadline := h.now().Add(wait)
+	var reported Status
 	for {
 		co, err := h.fetch(ctx, ref)
 		if err != nil {
@@ -608,11 +626,12 @@ func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait time.Du
 			return res, err
 		}
 		res.CheckoutID, res.Status = co.ID, co.Status
-		if co.Status.IsFinal() || co.Status == StatusPendingConfirmation {
+		if (co.Status.IsFinal() || co.Status == StatusPendingConfirmation) && co.Status != reported {
+			reported = co.Status
 			ref.CheckoutID = co.ID
 			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
 			if err := h.updater.UpdateOrder(ctx, u); err != nil {
-				return res, fmt.Errorf("%w: %w", errUpdater, err)
+				return res, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
 			}
 			h.log.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
 			if co.Status.IsFinal() {
@@ -811,16 +830,4 @@ func (h *Handler) fail(r *http.Request, msg string, err error, attrs ...any) {
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-}
-
-// requestIsHTTPS reports whether the shopper's browser used https, directly
-// or through a TLS-terminating proxy. Behind a chain of proxies the header
-// is a list whose first entry is the browser's side ("https, http"), the
-// same rule the cookie's Secure attribute follows.
-func requestIsHTTPS(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }

@@ -1,7 +1,10 @@
 package pointcheckout_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -364,6 +367,37 @@ func TestUpdaterFailureIsRetriedOnRefresh(t *testing.T) {
 	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
 }
 
+func TestUpdaterTimeoutIsNotAGatewayOutage(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	b := s.browser()
+	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	s.updates.mu.Lock()
+	s.updates.failNext, s.updates.failWith = 1, fmt.Errorf("orders table: %w", context.DeadlineExceeded)
+	s.updates.mu.Unlock()
+	got := b.get(back.location)
+	assert.Equal(t, http.StatusInternalServerError, got.status, "the shop must hear that it could not record the payment")
+	assert.True(t, s.errs.has(pointcheckout.ErrUpdateFailed))
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
+func TestPendingConfirmationReportedOncePerReturn(t *testing.T) {
+	s := newShop(t, harnessOpts{configure: func(c *pointcheckout.Config) {
+		c.PollTimeout = 200 * time.Millisecond
+		c.PollInterval = 5 * time.Millisecond
+	}})
+	b := s.browser()
+	p := s.pay(b, "ORD-1")
+	id := s.checkoutIDFor(p.location)
+	require.NoError(t, s.gw.Complete(id, pointcheckout.StatusPendingConfirmation))
+	got := b.get(s.returnURL(id))
+	assert.Equal(t, http.StatusOK, got.status)
+	assert.Contains(t, got.body, "Confirming your payment")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPendingConfirmation}, s.updates.statuses("ORD-1"),
+		"the poll loop reports a status once, not on every tick")
+}
+
 func TestDoubleAndConcurrentReturns(t *testing.T) {
 	s := newShop(t, harnessOpts{})
 	b := s.browser()
@@ -482,6 +516,12 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 	require.NoError(t, err)
 	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.LiveEnvironment()})
 	require.NoError(t, err)
+	testEnv, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.TestEnvironment()})
+	require.NoError(t, err)
+	proxyEnv, err := pointcheckout.CustomEnvironment("https://gateway-proxy.internal.example/mer/v2.0/")
+	require.NoError(t, err)
+	proxied, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: proxyEnv})
+	require.NoError(t, err)
 	orders := pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) { return nil, nil })
 	up := &updateLog{}
 	valid := func() pointcheckout.Config {
@@ -501,6 +541,9 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 			c.Keys = []pointcheckout.KeyPair{{HashKey: []byte("short"), BlockKey: key.BlockKey}}
 		}, false},
 		{"live without return base", func(c *pointcheckout.Config) { c.Client = live }, false},
+		{"real test environment without return base", func(c *pointcheckout.Config) { c.Client = testEnv }, false},
+		{"real test environment with http return base", func(c *pointcheckout.Config) { c.Client = testEnv; c.ReturnBaseURL = "http://localhost:8080" }, true},
+		{"custom non-loopback gateway without return base", func(c *pointcheckout.Config) { c.Client = proxied }, false},
 		{"live with http return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "http://shop.example.com" }, false},
 		{"live with https return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example.com" }, true},
 		{"relative return base", func(c *pointcheckout.Config) { c.ReturnBaseURL = "/shop" }, false},
@@ -539,4 +582,24 @@ func flip(v string) string {
 func setCookie(s *shopHarness, b *browser, c *http.Cookie) {
 	u, _ := url.Parse(s.shop.URL + "/pay/return")
 	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/pay"}})
+}
+
+func TestCookiesSecureWhenTheSiteIsHTTPS(t *testing.T) {
+	// Behind a proxy that forwards Host 127.0.0.1 and no X-Forwarded-Proto,
+	// only ReturnBaseURL says the site is https.
+	s := newShop(t, harnessOpts{configure: func(c *pointcheckout.Config) { c.ReturnBaseURL = "https://shop.example" }})
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8080/pay", strings.NewReader("order=ORD-1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	assert.True(t, cookies[0].Secure)
+	assert.True(t, strings.HasPrefix(s.returnURL(s.checkoutIDFor(rec.Header().Get("Location"))), "https://shop.example/pay/return?t="))
+
+	flash := httptest.NewRecorder()
+	require.NoError(t, s.h.SetResultCookie(flash, req, pointcheckout.Result{OrderID: "ORD-1", Status: pointcheckout.StatusPaid, Amount: s.orders["ORD-1"].Amount}))
+	require.Len(t, flash.Result().Cookies(), 1)
+	assert.True(t, flash.Result().Cookies()[0].Secure)
 }

@@ -257,6 +257,7 @@ type updateLog struct {
 	status   map[string]pointcheckout.Status
 	refs     map[string]pointcheckout.Ref
 	failNext int
+	failWith error
 }
 
 func (l *updateLog) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
@@ -264,6 +265,9 @@ func (l *updateLog) UpdateOrder(_ context.Context, u pointcheckout.Update) error
 	defer l.mu.Unlock()
 	if l.failNext > 0 {
 		l.failNext--
+		if l.failWith != nil {
+			return l.failWith
+		}
 		return errors.New("database is locked")
 	}
 	if l.status == nil {

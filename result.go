@@ -49,7 +49,7 @@ func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Re
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: resultName, Value: v, Path: "/", MaxAge: int(resultTTL / time.Second),
-		HttpOnly: true, Secure: secureCookie(r, false), SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: h.alwaysSecure || secureCookie(r, false), SameSite: http.SameSiteLaxMode,
 	})
 	return nil
 }
@@ -60,7 +60,7 @@ func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Re
 // A forged, foreign or expired cookie yields false.
 func (h *Handler) ResultFromRequest(r *http.Request) (Result, bool) {
 	c, err := r.Cookie(resultName)
-	if err != nil || len(c.Value) > maxCookieValue {
+	if err != nil {
 		return Result{}, false
 	}
 	rec, err := h.codec.decode(resultName, c.Value)
@@ -69,6 +69,3 @@ func (h *Handler) ResultFromRequest(r *http.Request) (Result, bool) {
 	}
 	return Result{OrderID: rec.Ref.OrderID, CheckoutID: rec.Ref.CheckoutID, Status: rec.Status, Amount: rec.Ref.Amount, Source: rec.Source}, true
 }
-
-// maxCookieValue bounds what is decoded at all: browsers keep at most 4 KB.
-const maxCookieValue = 4096

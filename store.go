@@ -132,6 +132,10 @@ type CookieStore struct {
 	domain        string
 	maxAge        int
 	allowInsecure bool
+	// alwaysSecure is set by a Handler whose ReturnBaseURL is https: behind
+	// a proxy that forwards neither TLS nor X-Forwarded-Proto, the request
+	// alone cannot tell that the site is https.
+	alwaysSecure bool
 }
 
 // NewCookieStore returns a CookieStore sealing with keys[0] and opening with
@@ -221,7 +225,7 @@ func (s *CookieStore) cookie(r *http.Request, value string, maxAge int) *http.Co
 		Path:     s.path,
 		Domain:   s.domain,
 		MaxAge:   maxAge,
-		Secure:   secureCookie(r, s.allowInsecure),
+		Secure:   s.alwaysSecure || secureCookie(r, s.allowInsecure),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
@@ -233,14 +237,18 @@ func (s *CookieStore) cookie(r *http.Request, value string, maxAge int) *http.Co
 // allowInsecure is set. Trusting the proxy header is safe here: it can
 // only turn Secure on.
 func secureCookie(r *http.Request, allowInsecure bool) bool {
+	return requestIsHTTPS(r) || !(allowInsecure || isLoopbackHost(r.Host))
+}
+
+// requestIsHTTPS reports whether the shopper's browser used https, directly
+// or through a TLS-terminating proxy. Behind a chain of proxies the header
+// is a list whose first entry is the browser's side ("https, http").
+func requestIsHTTPS(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
 	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-	if strings.EqualFold(strings.TrimSpace(proto), "https") {
-		return true
-	}
-	return !(allowInsecure || isLoopbackHost(r.Host))
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // isLoopbackHost reports whether host (with or without a port) is
