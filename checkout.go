@@ -11,7 +11,9 @@ type PaymentMethod string
 
 // Payment methods named by the Merchant API.
 const (
-	PaymentMethodCard          PaymentMethod = "CARD"
+	// PaymentMethodCard is a card payment.
+	PaymentMethodCard PaymentMethod = "CARD"
+	// PaymentMethodPointCheckout is a payment from a PointCheckout wallet.
 	PaymentMethodPointCheckout PaymentMethod = "POINTCHECKOUT"
 )
 
@@ -50,39 +52,51 @@ type CheckoutRequest struct {
 
 // Item is one order line.
 type Item struct {
+	// Name is what the shopper bought, shown on the payment page.
 	Name string
-	SKU  string
+	// SKU is the shop's optional item code.
+	SKU string
 	// UnitPrice is optional (leave it the zero Money to omit it).
 	UnitPrice Money
-	Quantity  int64
+	// Quantity is how many; it must be positive.
+	Quantity int64
+	// LineTotal is the price of the whole line, in the order's currency.
 	LineTotal Money
 }
 
 // Totals break an order's amount down. Zero Money fields other than
 // Subtotal and Tax are omitted.
 type Totals struct {
-	Subtotal             Money
-	Tax                  Money
-	Shipping             Money
-	Handling             Money
-	Discount             Money
+	// Subtotal is the sum of the line totals, before tax and discounts.
+	Subtotal Money
+	// Tax is the order's tax (zero Money allowed, but required).
+	Tax Money
+	// Shipping, Handling and Discount are optional parts of the amount.
+	Shipping, Handling, Discount Money
+	// SkipTotalsValidation asks the API not to check that the parts add
+	// up to the amount.
 	SkipTotalsValidation bool
 }
 
 // Customer is the paying shopper.
 type Customer struct {
-	ID        string `json:"id,omitempty"`
+	// ID is the shop's optional customer reference.
+	ID string `json:"id,omitempty"`
+	// FirstName, LastName and Email are required by the API.
 	FirstName string `json:"firstName"`
 	LastName  string `json:"lastName"`
 	Email     string `json:"email"`
-	Phone     string `json:"phone,omitempty"`
+	// Phone is optional, with the international calling code (9715...).
+	Phone string `json:"phone,omitempty"`
 }
 
 // Address is a billing or delivery address. Country is an ISO 3166-1
 // alpha-2 or alpha-3 code.
 type Address struct {
+	// Name, Address1, City and Country are required by the API.
 	Name     string `json:"name"`
 	Address1 string `json:"address1"`
+	// Address2, State and Zip are optional.
 	Address2 string `json:"address2,omitempty"`
 	City     string `json:"city"`
 	State    string `json:"state,omitempty"`
@@ -92,23 +106,32 @@ type Address struct {
 
 // Checkout is a checkout as the Merchant API reports it.
 type Checkout struct {
-	ID         string
-	DisplayID  string
-	RequestID  string
-	OrderID    string
-	Amount     Money
+	// ID is the gateway's checkout id, the key of every later call.
+	ID string
+	// DisplayID is a short reference the shopper may see.
+	DisplayID string
+	// RequestID and OrderID are the shop's, as sent at creation.
+	RequestID, OrderID string
+	// Amount is the exact amount to pay, in its currency.
+	Amount Money
+	// CashAmount is the part to be collected in cash (zero for cards).
 	CashAmount Money
-	Status     Status
+	// Status is the checkout's status in canonical spelling.
+	Status Status
 	// RawStatus is the status exactly as the API spelled it.
-	RawStatus         string
-	TotalRefunded     Money
-	RedirectURL       string
-	CheckoutKey       string
-	BranchID          string
-	BranchName        string
+	RawStatus string
+	// TotalRefunded is how much was refunded so far.
+	TotalRefunded Money
+	// RedirectURL is the hosted payment page to send the shopper to.
+	RedirectURL string
+	// CheckoutKey identifies the checkout in the payment page's URL.
+	CheckoutKey string
+	// BranchID and BranchName name the merchant branch, if any.
+	BranchID, BranchName string
+	// UsedPaymentMethod is how the shopper paid ("CARD", ...), once paid.
 	UsedPaymentMethod string
-	BillingAddress    *Address
-	DeliveryAddress   *Address
+	// BillingAddress and DeliveryAddress are echoed from the request.
+	BillingAddress, DeliveryAddress *Address
 	// Timestamp is when the checkout was created; zero if the API sent a
 	// form this package could not read.
 	Timestamp time.Time
@@ -116,11 +139,13 @@ type Checkout struct {
 
 // CheckoutPage is one page of a checkout search.
 type CheckoutPage struct {
-	Page          int
-	Size          int
+	// Page is this page's number, from 0; Size is the page size.
+	Page, Size int
+	// TotalPages and TotalElements count the whole result.
 	TotalPages    int
 	TotalElements int64
-	Checkouts     []Checkout
+	// Checkouts are this page's checkouts.
+	Checkouts []Checkout
 }
 
 // RefundRequest asks for (part of) a paid checkout back.

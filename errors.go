@@ -86,6 +86,7 @@ type FieldError struct {
 // ValidationError lists every problem found in a request before it was sent.
 // It matches ErrInvalidRequest under errors.Is.
 type ValidationError struct {
+	// Fields lists every problem found, in the request's field order.
 	Fields []FieldError
 }
 

@@ -94,7 +94,9 @@ var ErrVerification = errors.New("pointcheckout: checkout does not match its ref
 // VerificationError names the fields of a checkout that differ from its Ref.
 // It matches ErrVerification under errors.Is.
 type VerificationError struct {
-	OrderID    string
+	// OrderID is the order of the Ref the checkout was checked against.
+	OrderID string
+	// CheckoutID is the id in the API's answer.
 	CheckoutID string
 	// Fields lists what differs: "id", "orderId", "requestId", "amount",
 	// "currency".

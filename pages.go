@@ -23,8 +23,11 @@ const (
 // needs. Message is safe, fixed text written for the shopper; it never
 // holds error details.
 type Page struct {
-	Kind    PageKind
-	Status  int
+	// Kind says which page to show.
+	Kind PageKind
+	// Status is the HTTP status to answer with.
+	Status int
+	// Message is the text for the shopper on an error page.
 	Message string
 	// Result is set on the confirming page.
 	Result Result

@@ -122,6 +122,11 @@ func (s Status) IsFinal() bool {
 // status is not a move (false): the update is a repeat and changes nothing.
 // The empty status (no checkout recorded yet) may become any known status.
 // StatusUnknown is never a legal target.
+//
+// The rule is about one checkout. An order retried after a decline has a new
+// checkout whose PENDING and PAID must not be judged against the old one's
+// FAILED: keep the status per checkout (or, per order, let a newer checkout
+// of an unpaid order replace the old one first, as the demo shop does).
 func (s Status) CanBecome(next Status) bool {
 	if !next.Known() || s == next {
 		return false

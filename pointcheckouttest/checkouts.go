@@ -42,11 +42,16 @@ type checkout struct {
 // Checkout is a snapshot of a checkout as the server holds it, for tests
 // to assert on. Changing it changes nothing on the server.
 type Checkout struct {
+	// ID, DisplayID and CheckoutKey are the server's names for it.
 	ID, DisplayID, CheckoutKey string
-	RequestID, OrderID         string
-	Amount, TotalRefunded      pointcheckout.Money
-	Status                     pointcheckout.Status
-	ReturnURL, RedirectURL     string
+	// RequestID and OrderID are the shop's, as created.
+	RequestID, OrderID string
+	// Amount is what is owed; TotalRefunded what was refunded so far.
+	Amount, TotalRefunded pointcheckout.Money
+	// Status is the current status (expiry and settling applied).
+	Status pointcheckout.Status
+	// ReturnURL is the shop's return URL; RedirectURL the payment page.
+	ReturnURL, RedirectURL string
 	// Created and Updated are on the server's clock; ExpiresAt is when a
 	// still PENDING checkout turns EXPIRED.
 	Created, Updated, ExpiresAt time.Time
@@ -55,29 +60,35 @@ type Checkout struct {
 	SettlesAt time.Time
 	// PaymentMethod is "CARD" once a card was used.
 	PaymentMethod string
-	Refunds       []Refund
+	// Refunds lists the accepted refunds, oldest first.
+	Refunds []Refund
 	// RequestBody is the create request exactly as received.
 	RequestBody []byte
 }
 
 // Refund is one accepted refund of a checkout.
 type Refund struct {
-	Amount      pointcheckout.Money
-	Note        string
-	ReferenceID string
-	At          time.Time
+	// Amount is the refunded amount.
+	Amount pointcheckout.Money
+	// Note and ReferenceID are as sent by the shop.
+	Note, ReferenceID string
+	// At is on the server's clock.
+	At time.Time
 }
 
 // Request is one API request as the server received it.
 type Request struct {
+	// Endpoint is which operation the request reached.
 	Endpoint Endpoint
-	Method   string
-	Path     string
-	Query    url.Values
+	// Method, Path and Query are as received.
+	Method string
+	Path   string
+	Query  url.Values
 	// Header holds the request headers, with the value of any credential
 	// secret header replaced by "REDACTED".
 	Header http.Header
-	Body   []byte
+	// Body is the request body as received.
+	Body []byte
 	// Time is on the server's clock.
 	Time time.Time
 }
