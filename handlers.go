@@ -62,9 +62,9 @@ type Update struct {
 // Implementations must be idempotent and forward-only: the same update may
 // arrive more than once (a refreshed return page, a notification racing the
 // return, a reconciliation sweep), and updates of one order may arrive out
-// of order. Apply an update only when the order's recorded status for that
-// checkout can move to it ([Status.CanBecome]); treat the same status as
-// done. An order may have several checkouts (one per attempt): a newer
+// of order. Apply an update only when the recorded status of that checkout
+// (not of the order: see [Status.CanBecome]) can move to it; treat the same
+// status as done. An order may have several checkouts (one per attempt): a newer
 // attempt replaces an unpaid one, and an update of another checkout never
 // takes a paid order back. Return an error only when the update could not be
 // stored; the Handler then answers 500 and keeps the shopper's reference so
