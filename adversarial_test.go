@@ -395,8 +395,8 @@ func TestAttackCheckoutFields(t *testing.T) {
 		{"DEL in the last name", func(r *pointcheckout.CheckoutRequest) { r.Customer.LastName += "\x7f" }, http.StatusInternalServerError},
 		{"order id of 10 KB", func(r *pointcheckout.CheckoutRequest) { r.OrderID = long }, http.StatusInternalServerError},
 		{"order id not UTF-8", func(r *pointcheckout.CheckoutRequest) { r.OrderID = "ORD-\xff\xfe" }, http.StatusInternalServerError},
-		{"first name of 10 KB", func(r *pointcheckout.CheckoutRequest) { r.Customer.FirstName = long }, http.StatusBadGateway},
-		{"address of 10 KB", func(r *pointcheckout.CheckoutRequest) { r.BillingAddress.Address1 = long }, http.StatusBadGateway},
+		{"first name of 10 KB", func(r *pointcheckout.CheckoutRequest) { r.Customer.FirstName = long }, http.StatusInternalServerError},
+		{"address of 10 KB", func(r *pointcheckout.CheckoutRequest) { r.BillingAddress.Address1 = long }, http.StatusInternalServerError},
 		{"order id of 256 bytes", func(r *pointcheckout.CheckoutRequest) { r.OrderID = strings.Repeat("é", 128) }, http.StatusSeeOther},
 		{"markup in every text field", func(r *pointcheckout.CheckoutRequest) {
 			x := `<script>alert(1)</script>"'`

@@ -27,6 +27,7 @@ func (r *CheckoutRequest) Validate() error {
 	for i, it := range r.Items {
 		p := "items[" + strconv.Itoa(i) + "]"
 		v.text(p+".name", it.Name)
+		v.optional(p+".sku", it.SKU)
 		if it.Quantity <= 0 {
 			v.add(p+".quantity", "must be greater than zero")
 		}
@@ -45,11 +46,15 @@ func (r *CheckoutRequest) Validate() error {
 	if v.text("customer.email", r.Customer.Email) && !strings.Contains(r.Customer.Email, "@") {
 		v.add("customer.email", "not an email address")
 	}
+	v.optional("customer.id", r.Customer.ID)
+	v.optional("customer.phone", r.Customer.Phone)
 	v.address("billingAddress", &r.BillingAddress)
 	if r.DeliveryAddress != nil {
 		v.address("deliveryAddress", r.DeliveryAddress)
 	}
-	if v.text("returnUrl", r.ReturnURL) {
+	if len(r.ReturnURL) > maxURLLen {
+		v.add("returnUrl", "longer than "+strconv.Itoa(maxURLLen)+" bytes")
+	} else if v.present("returnUrl", r.ReturnURL) {
 		u, err := url.Parse(r.ReturnURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			v.add("returnUrl", "must be an absolute http or https URL")
@@ -70,17 +75,49 @@ func (v *validator) add(field, problem string) {
 	v.fields = append(v.fields, FieldError{Field: field, Problem: problem})
 }
 
-// text requires a non-blank value free of control characters and reports
-// whether it was present.
+// maxTextLen bounds the shop's text fields (the bound a Ref's ids must meet
+// anyway to fit a cookie) and maxURLLen the return URL, which carries a
+// signed token. The API's own limits are not published; a value past these
+// fails here, as the shop's bug, instead of as a gateway error.
+const (
+	maxTextLen = maxFieldLen
+	maxURLLen  = 2048
+)
+
+// text requires a non-blank, bounded value free of control characters and
+// reports whether it was present.
 func (v *validator) text(field, s string) bool {
 	if strings.TrimSpace(s) == "" {
 		v.add(field, "required")
 		return false
 	}
+	v.optional(field, s)
+	return true
+}
+
+// present is text without the length bound, for the return URL.
+func (v *validator) present(field, s string) bool {
+	if strings.TrimSpace(s) == "" {
+		v.add(field, "required")
+		return false
+	}
+	v.clean(field, s)
+	return true
+}
+
+// optional checks a value that may be empty: bounded, no control characters.
+func (v *validator) optional(field, s string) {
+	if len(s) > maxTextLen {
+		v.add(field, "longer than "+strconv.Itoa(maxTextLen)+" bytes")
+		return
+	}
+	v.clean(field, s)
+}
+
+func (v *validator) clean(field, s string) {
 	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		v.add(field, "must not contain control characters")
 	}
-	return true
 }
 
 // money checks an amount is in the order's currency; required ones must be
@@ -99,7 +136,10 @@ func (v *validator) money(field string, m Money, cur string, required bool) {
 func (v *validator) address(p string, a *Address) {
 	v.text(p+".name", a.Name)
 	v.text(p+".address1", a.Address1)
+	v.optional(p+".address2", a.Address2)
 	v.text(p+".city", a.City)
+	v.optional(p+".state", a.State)
+	v.optional(p+".zip", a.Zip)
 	if v.text(p+".country", a.Country) && (len(a.Country) < 2 || len(a.Country) > 3) {
 		v.add(p+".country", "must be an ISO 3166-1 alpha-2 or alpha-3 code")
 	}

@@ -2,6 +2,7 @@ package pointcheckout
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,6 +33,15 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"requestId", func(r *CheckoutRequest) { r.RequestID = "R-1\r\nX-Injected: 1" }},
 		{"orderId", func(r *CheckoutRequest) { r.OrderID = "" }},
 		{"orderId", func(r *CheckoutRequest) { r.OrderID = "O\x7f1" }},
+		{"orderId", func(r *CheckoutRequest) { r.OrderID = strings.Repeat("9", 257) }},
+		{"items[0].sku", func(r *CheckoutRequest) { r.Items[0].SKU = "S\n1" }},
+		{"customer.id", func(r *CheckoutRequest) { r.Customer.ID = "C\r1" }},
+		{"customer.phone", func(r *CheckoutRequest) { r.Customer.Phone = "971\n5" }},
+		{"customer.firstName", func(r *CheckoutRequest) { r.Customer.FirstName = strings.Repeat("L", 10000) }},
+		{"billingAddress.address2", func(r *CheckoutRequest) { r.BillingAddress.Address2 = "x\ty" }},
+		{"billingAddress.state", func(r *CheckoutRequest) { r.BillingAddress.State = strings.Repeat("s", 257) }},
+		{"billingAddress.zip", func(r *CheckoutRequest) { r.BillingAddress.Zip = "1\x002" }},
+		{"returnUrl", func(r *CheckoutRequest) { r.ReturnURL = "https://shop.example/r?t=" + strings.Repeat("a", 2100) }},
 		{"amount", func(r *CheckoutRequest) { r.Amount = Money{} }},
 		{"amount", func(r *CheckoutRequest) { r.Amount = mustMoney(t, 0, "AED") }},
 		{"items", func(r *CheckoutRequest) { r.Items = nil }},
