@@ -74,6 +74,11 @@ func readSettings(getenv func(string) string) (settings, error) {
 			return settings{}, fmt.Errorf("SHOP_BASE_URL %q: want an absolute http(s) URL such as https://shop.example.com", s.BaseURL)
 		}
 	}
+	if s.BaseURL == "" && !s.Sandbox() {
+		// A real gateway needs an explicit return origin; on loopback the
+		// listening address is it.
+		s.BaseURL = "http://" + s.Addr
+	}
 	if s.AdminPassword == "" && !loopback {
 		return settings{}, errors.New("SHOP_ADMIN_PASSWORD is required when SHOP_ADDR is not a loopback address")
 	}

@@ -30,7 +30,7 @@ func TestReadSettings(t *testing.T) {
 				"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": "s", "POINTCHECKOUT_ENV": "test",
 				"SHOP_RECONCILE_EVERY": "30s", "SHOP_DB": "/var/lib/shop.db",
 			},
-			want: settings{Addr: "127.0.0.1:8080", DBPath: "/var/lib/shop.db", ReconcileEvery: 30 * time.Second, APIKey: "k", APISecret: "s", Env: "test"},
+			want: settings{Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", DBPath: "/var/lib/shop.db", ReconcileEvery: 30 * time.Second, APIKey: "k", APISecret: "s", Env: "test"},
 		},
 		{
 			name: "public address with base URL and admin password",
