@@ -1,9 +1,11 @@
 package pointcheckout
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // PaymentMethod names a payment method the hosted page may offer.
@@ -273,6 +275,11 @@ func (c *Checkout) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	return c.fromWire(&w)
+}
+
+// fromWire sets c from a decoded wire checkout, checking its amounts.
+func (c *Checkout) fromWire(w *wireCheckout) error {
 	amount, err := ParseMoney(w.Amount.String(), w.Currency)
 	if err != nil {
 		return fmt.Errorf("checkout %q: amount: %w", clip(w.ID), err)
@@ -354,6 +361,16 @@ func (c Checkout) MarshalJSON() ([]byte, error) {
 // branchId as a string but takes it as an integer in requests, so either may
 // come back. Anything else (null, an object) reads as "".
 func scalarText(raw json.RawMessage) string {
+	// A plain string or null, as the API sends them, needs no decoder
+	// (whose failed attempts allocate errors).
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		if in := raw[1 : n-1]; bytes.IndexByte(in, '\\') < 0 && bytes.IndexByte(in, '"') < 0 && utf8.Valid(in) {
+			return string(in)
+		}
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -372,7 +389,9 @@ func scalarText(raw json.RawMessage) string {
 // time: the timestamp is informative and never worth failing a checkout for.
 func parseTimestamp(raw json.RawMessage) time.Time {
 	var ms int64
-	if json.Unmarshal(raw, &ms) == nil {
+	if len(raw) > 0 && raw[0] == '"' {
+		// A string: no integer attempt.
+	} else if json.Unmarshal(raw, &ms) == nil {
 		if ms == 0 {
 			return time.Time{}
 		}

@@ -354,7 +354,7 @@ func newTransport() *http.Transport {
 		}
 	}
 	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	t.ForceAttemptHTTP2 = true
 	return t
@@ -715,9 +715,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, n int, out any) (time.Du
 
 // envelope is the frame of every Merchant API answer.
 type envelope struct {
-	Success *bool           `json:"success"`
-	Error   string          `json:"error"`
-	Result  json.RawMessage `json:"result"`
+	Success *bool  `json:"success"`
+	Error   string `json:"error"`
+	// Result is set to the destination before decoding.
+	Result any `json:"result"`
 }
 
 // send performs one HTTP exchange under the per-attempt timeout.
@@ -763,8 +764,18 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 	if len(raw) > maxBody {
 		return status, retryAfter, unreadable(cl.op, status, "larger than 1 MiB")
 	}
-	var env envelope
-	if json.Unmarshal(raw, &env) != nil || env.Success == nil {
+	// The result is decoded straight into its destination while the
+	// envelope is read: one pass over the answer. A checkout goes through its
+	// wire form, whose amounts need the currency beside them.
+	into, wire := out, (*wireCheckout)(nil)
+	if _, ok := out.(*Checkout); ok {
+		wire = new(wireCheckout)
+		into = wire
+	}
+	env := envelope{Result: into}
+	err = json.Unmarshal(raw, &env)
+	var typeErr *json.UnmarshalTypeError
+	if (err != nil && !errors.As(err, &typeErr)) || env.Success == nil {
 		return status, retryAfter, unreadable(cl.op, status, "not the API's JSON envelope")
 	}
 	ok2xx := status >= 200 && status < 300
@@ -778,12 +789,16 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 		// The API refuses with HTTP 400; a refusal that came with a 2xx
 		// status is reported as the 400 it means.
 		return status, 0, &APIError{Op: cl.op, StatusCode: http.StatusBadRequest, Message: clipMessage(env.Error)}
-	}
-	if len(env.Result) == 0 || string(env.Result) == "null" {
+	case env.Result == nil:
+		// JSON null empties the preset destination.
 		return status, 0, unreadable(cl.op, status, "success without a result")
-	}
-	if err := json.Unmarshal(env.Result, out); err != nil {
+	case err != nil:
 		return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(err.Error()))
+	}
+	if wire != nil {
+		if err := out.(*Checkout).fromWire(wire); err != nil {
+			return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(err.Error()))
+		}
 	}
 	return status, 0, nil
 }

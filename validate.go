@@ -25,33 +25,38 @@ func (r *CheckoutRequest) Validate() error {
 		v.add("items", "at least one item is required")
 	}
 	for i, it := range r.Items {
-		p := "items[" + strconv.Itoa(i) + "]"
-		v.text(p+".name", it.Name)
-		v.optional(p+".sku", it.SKU)
+		v.within("items", i)
+		v.text("name", it.Name)
+		v.optional("sku", it.SKU)
 		if it.Quantity <= 0 {
-			v.add(p+".quantity", "must be greater than zero")
+			v.add("quantity", "must be greater than zero")
 		}
-		v.money(p+".linetotal", it.LineTotal, cur, true)
-		v.money(p+".unitprice", it.UnitPrice, cur, false)
+		v.money("linetotal", it.LineTotal, cur, true)
+		v.money("unitprice", it.UnitPrice, cur, false)
 	}
+	v.within("", -1)
 	if t := r.Totals; t != nil {
-		v.money("totals.subtotal", t.Subtotal, cur, true)
-		v.money("totals.tax", t.Tax, cur, true)
-		v.money("totals.shipping", t.Shipping, cur, false)
-		v.money("totals.handling", t.Handling, cur, false)
-		v.money("totals.discount", t.Discount, cur, false)
+		v.within("totals", -1)
+		v.money("subtotal", t.Subtotal, cur, true)
+		v.money("tax", t.Tax, cur, true)
+		v.money("shipping", t.Shipping, cur, false)
+		v.money("handling", t.Handling, cur, false)
+		v.money("discount", t.Discount, cur, false)
+		v.within("", -1)
 	}
-	v.text("customer.firstName", r.Customer.FirstName)
-	v.text("customer.lastName", r.Customer.LastName)
-	if v.text("customer.email", r.Customer.Email) && !strings.Contains(r.Customer.Email, "@") {
-		v.add("customer.email", "not an email address")
+	v.within("customer", -1)
+	v.text("firstName", r.Customer.FirstName)
+	v.text("lastName", r.Customer.LastName)
+	if v.text("email", r.Customer.Email) && !strings.Contains(r.Customer.Email, "@") {
+		v.add("email", "not an email address")
 	}
-	v.optional("customer.id", r.Customer.ID)
-	v.optional("customer.phone", r.Customer.Phone)
+	v.optional("id", r.Customer.ID)
+	v.optional("phone", r.Customer.Phone)
 	v.address("billingAddress", &r.BillingAddress)
 	if r.DeliveryAddress != nil {
 		v.address("deliveryAddress", r.DeliveryAddress)
 	}
+	v.within("", -1)
 	if len(r.ReturnURL) > maxURLLen {
 		v.add("returnUrl", "longer than "+strconv.Itoa(maxURLLen)+" bytes")
 	} else if v.present("returnUrl", r.ReturnURL) {
@@ -69,9 +74,26 @@ func (r *CheckoutRequest) Validate() error {
 	return v.err()
 }
 
-type validator struct{ fields []FieldError }
+// validator collects problems. Field paths are built only for a problem
+// found, so validating a good request (every /pay) allocates nothing.
+type validator struct {
+	fields []FieldError
+	// scope and index name the object being checked: "totals" and -1 for
+	// totals.x, "items" and 2 for items[2].x, "" for top-level fields.
+	scope string
+	index int
+}
+
+func (v *validator) within(scope string, index int) { v.scope, v.index = scope, index }
 
 func (v *validator) add(field, problem string) {
+	switch {
+	case v.scope == "":
+	case v.index >= 0:
+		field = v.scope + "[" + strconv.Itoa(v.index) + "]." + field
+	default:
+		field = v.scope + "." + field
+	}
 	v.fields = append(v.fields, FieldError{Field: field, Problem: problem})
 }
 
@@ -133,15 +155,16 @@ func (v *validator) money(field string, m Money, cur string, required bool) {
 	}
 }
 
-func (v *validator) address(p string, a *Address) {
-	v.text(p+".name", a.Name)
-	v.text(p+".address1", a.Address1)
-	v.optional(p+".address2", a.Address2)
-	v.text(p+".city", a.City)
-	v.optional(p+".state", a.State)
-	v.optional(p+".zip", a.Zip)
-	if v.text(p+".country", a.Country) && (len(a.Country) < 2 || len(a.Country) > 3) {
-		v.add(p+".country", "must be an ISO 3166-1 alpha-2 or alpha-3 code")
+func (v *validator) address(scope string, a *Address) {
+	v.within(scope, -1)
+	v.text("name", a.Name)
+	v.text("address1", a.Address1)
+	v.optional("address2", a.Address2)
+	v.text("city", a.City)
+	v.optional("state", a.State)
+	v.optional("zip", a.Zip)
+	if v.text("country", a.Country) && (len(a.Country) < 2 || len(a.Country) > 3) {
+		v.add("country", "must be an ISO 3166-1 alpha-2 or alpha-3 code")
 	}
 }
 
