@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+)
+
+// checkInvariants asserts what every healthy run must show, whatever the
+// machine's speed: every flow ended where it should, the shop's records
+// agree with the gateway's, and connections were kept alive.
+func checkInvariants(t *testing.T, rep *report, flows, concurrency int) {
+	t.Helper()
+	assert.Equal(t, flows, rep.Flows, "flows started")
+	assert.Equal(t, flows, rep.OK, "flows ok; errors: %v", rep.ErrorSamples)
+	assert.Zero(t, rep.Errors)
+	assert.Equal(t, flows, rep.Checked, "orders checked against the gateway")
+	assert.Zero(t, rep.Mismatches, "mismatches: %v", rep.MismatchSamples)
+	assert.Positive(t, rep.FlowsPerSecond)
+	assert.LessOrEqual(t, rep.P50, rep.P95)
+	assert.LessOrEqual(t, rep.P95, rep.P99)
+	assert.LessOrEqual(t, rep.P99, rep.Max)
+	assert.Positive(t, rep.AllocsPerFlow)
+	if processCPU() >= 0 {
+		assert.Positive(t, rep.CPUPerFlow)
+		assert.Positive(t, rep.CoresBusy)
+	}
+	assert.Positive(t, rep.PeakHeapInuse)
+	assert.GreaterOrEqual(t, rep.PeakSys, rep.PeakHeapInuse)
+	// Each shopper keeps its connection to the shop: one each, give or
+	// take a dial raced by a returning idle connection.
+	assert.GreaterOrEqual(t, rep.ShopConns, int64(1))
+	assert.LessOrEqual(t, rep.ShopConns, int64(2*concurrency))
+}
+
+func TestRunWithSandboxInProcess(t *testing.T) {
+	tests := []struct {
+		name string
+		n, c int
+		args []string
+		page bool
+	}{
+		{name: "complete hook", n: 50, c: 8},
+		{name: "hosted page", n: 50, c: 8, args: []string{"-page", "-fail-every", "3"}, page: true},
+		{name: "one shopper", n: 20, c: 1, args: []string{"-fail-every", "0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			args := append([]string{"-n", strconv.Itoa(tt.n), "-c", strconv.Itoa(tt.c), "-json"}, tt.args...)
+			rep, err := run(context.Background(), args, &out, &errs)
+			require.NoError(t, err, errs.String())
+			c := tt.c
+			checkInvariants(t, rep, tt.n, c)
+			assert.Equal(t, tt.page, rep.Page)
+			// Keep-alive: the shop's API client opens about one connection
+			// per concurrent shopper, not one per request (4 per flow).
+			assert.GreaterOrEqual(t, rep.GatewayConns, int64(1))
+			assert.LessOrEqual(t, rep.GatewayConns, int64(2*c+2))
+			if tt.page {
+				assert.GreaterOrEqual(t, rep.BrowserGatewayConns, int64(1))
+			} else {
+				assert.Zero(t, rep.BrowserGatewayConns)
+			}
+			// The JSON printed is the report returned.
+			var printed report
+			require.NoError(t, json.Unmarshal(out.Bytes(), &printed))
+			assert.Equal(t, rep.OK, printed.OK)
+			assert.Equal(t, rep.Mismatches, printed.Mismatches)
+			assert.Equal(t, rep.GatewayConns, printed.GatewayConns)
+		})
+	}
+}
+
+func TestRunAgainstRunningSandbox(t *testing.T) {
+	gw := pointcheckouttest.NewServer(pointcheckouttest.WithCredentials("load-key", "load-secret"))
+	defer gw.Close()
+	var out bytes.Buffer
+	rep, err := run(context.Background(), []string{"-n", "30", "-c", "4", "-gateway", gw.URL, "-key", "load-key", "-secret", "load-secret"}, &out, io.Discard)
+	require.NoError(t, err, out.String())
+	checkInvariants(t, rep, 30, 4)
+	assert.True(t, rep.Page, "-gateway pays through the hosted page")
+	assert.Equal(t, int64(-1), rep.GatewayConns, "connections of another process's gateway are not known")
+	// The gateway's own count covers the shop's API client and the
+	// shoppers' page visits together.
+	assert.LessOrEqual(t, gw.ConnectionsOpened(), rep.BrowserGatewayConns+2*4+2)
+	assert.Contains(t, out.String(), "30 ok, 0 errors")
+	assert.Contains(t, out.String(), "30 checked against the gateway, 0 mismatches")
+}
+
+func TestRunFailsOnErrors(t *testing.T) {
+	// A gateway whose credentials the shop does not have: every /pay fails,
+	// and no order can be checked either; the run must say so and fail.
+	gw := pointcheckouttest.NewServer(pointcheckouttest.WithCredentials("right", "right-secret"))
+	defer gw.Close()
+	rep, err := run(context.Background(), []string{"-n", "5", "-c", "2", "-gateway", gw.URL, "-key", "right", "-secret", "wrong"}, io.Discard, io.Discard)
+	require.ErrorIs(t, err, errFailed)
+	assert.Equal(t, 5, rep.Errors)
+	assert.Zero(t, rep.OK)
+	assert.Equal(t, 5, rep.Mismatches, "an order that cannot be checked is not taken as agreeing")
+	require.NotEmpty(t, rep.MismatchSamples)
+	assert.Contains(t, rep.MismatchSamples[0], "could not be asked")
+}
+
+func TestVerifyFindsDisagreement(t *testing.T) {
+	// Run a clean load, then change one checkout at the gateway behind the
+	// shop's back: the check must see it.
+	o, err := parseOptions([]string{"-n", "6", "-c", "2"}, io.Discard)
+	require.NoError(t, err)
+	env, err := newEnvironment(o)
+	require.NoError(t, err)
+	defer env.close()
+	rep := env.drive(context.Background(), o)
+	require.Equal(t, 6, rep.OK, rep.ErrorSamples)
+	st, ok := env.book.get(env.runID + "-0000000")
+	require.True(t, ok)
+	require.NoError(t, env.sandbox.Complete(st.checkoutID, "REFUNDED"))
+	rep.verify(context.Background(), env, o)
+	assert.Equal(t, 6, rep.Checked)
+	assert.Equal(t, 1, rep.Mismatches)
+	require.Len(t, rep.MismatchSamples, 1)
+	assert.Contains(t, rep.MismatchSamples[0], "REFUNDED")
+}
+
+func TestOptionsRefuse(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"non-loopback gateway", []string{"-gateway", "http://example.com:8089", "-key", "k", "-secret", "s"}},
+		{"gateway on a LAN address", []string{"-gateway", "http://10.0.0.5:8089", "-key", "k", "-secret", "s"}},
+		{"https gateway", []string{"-gateway", "https://127.0.0.1:8089", "-key", "k", "-secret", "s"}},
+		{"gateway with a path", []string{"-gateway", "http://127.0.0.1:8089/mer/v2.0/", "-key", "k", "-secret", "s"}},
+		{"gateway without credentials", []string{"-gateway", "http://127.0.0.1:8089"}},
+		{"credentials without gateway", []string{"-key", "k", "-secret", "s"}},
+		{"shop on all interfaces", []string{"-addr", "0.0.0.0:0"}},
+		{"shop on a public name", []string{"-addr", "example.com:80"}},
+		{"duration over the cap", []string{"-duration", (maxDuration + time.Second).String()}},
+		{"no duration", []string{"-duration", "0s"}},
+		{"no concurrency", []string{"-c", "0"}},
+		{"too much concurrency", []string{"-c", "100000"}},
+		{"no flows", []string{"-n", "0"}},
+		{"negative fail-every", []string{"-fail-every", "-1"}},
+		{"stray argument", []string{"now"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			require.Error(t, err)
+			assert.False(t, errors.Is(err, errFailed), "refused before running")
+			assert.Nil(t, rep)
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(n ...int) []time.Duration {
+		out := make([]time.Duration, len(n))
+		for i, v := range n {
+			out[i] = time.Duration(v) * time.Millisecond
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		p      int
+		want   time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one", ms(7), 99, 7 * time.Millisecond},
+		{"median of four", ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{"p95 of four", ms(1, 2, 3, 4), 95, 4 * time.Millisecond},
+		{"p99 of a hundred", ms(hundred...), 99, 99 * time.Millisecond},
+		{"p50 of a hundred", ms(hundred...), 50, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, percentile(tt.sorted, tt.p))
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+)
+
+// environment is what the shoppers talk to: the gateway (a sandbox in this
+// process, or another process's) and the shop, served in this process.
+type environment struct {
+	sandbox    *pointcheckouttest.Server // nil with -gateway
+	gatewayURL string
+	client     *pointcheckout.Client
+	book       *orderBook
+	catalog    *catalog
+	shopURL    string
+	shop       *http.Server
+	shopConns  atomic.Int64
+	runID      string
+}
+
+func newEnvironment(o options) (*environment, error) {
+	var id [4]byte
+	_, _ = rand.Read(id[:]) // never fails: crypto/rand aborts the program instead
+	e := &environment{book: newOrderBook(), catalog: &catalog{}, runID: "LOAD-" + hex.EncodeToString(id[:])}
+	if o.gateway == "" {
+		srv, err := pointcheckouttest.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		e.sandbox, e.gatewayURL, e.client = srv, srv.URL, srv.Client()
+	} else {
+		env, err := pointcheckout.CustomEnvironment(o.gateway + "/mer/v2.0/")
+		if err != nil {
+			return nil, err
+		}
+		c, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: o.key, Secret: pointcheckout.Secret(o.secret), Environment: env})
+		if err != nil {
+			return nil, err
+		}
+		e.gatewayURL, e.client = o.gateway, c
+	}
+	key, err := pointcheckout.GenerateKeyPair()
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	h, err := pointcheckout.New(pointcheckout.Config{
+		Client:     e.client,
+		Orders:     e.catalog,
+		Updater:    e.book,
+		Keys:       []pointcheckout.KeyPair{key},
+		SuccessURL: "/thanks",
+		FailureURL: "/sorry",
+	})
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.shopURL = "http://" + ln.Addr().String()
+	e.shop = &http.Server{
+		Handler:           h.Middleware(http.HandlerFunc(landing)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				e.shopConns.Add(1)
+			}
+		},
+	}
+	go func() { _ = e.shop.Serve(ln) }()
+	return e, nil
+}
+
+func (e *environment) close() {
+	if e.shop != nil {
+		_ = e.shop.Close()
+	}
+	if e.client != nil {
+		e.client.CloseIdleConnections()
+	}
+	if e.sandbox != nil {
+		e.sandbox.Close()
+	}
+}
+
+// gatewayConns counts the TCP connections the gateway accepted, when it
+// runs in this process; -1 otherwise.
+func (e *environment) gatewayConns() int64 {
+	if e.sandbox == nil {
+		return -1
+	}
+	return e.sandbox.ConnectionsOpened()
+}
+
+// landing is the shop's success and failure page: it shows the Result the
+// Middleware found in the result cookie.
+func landing(w http.ResponseWriter, r *http.Request) {
+	res, ok := pointcheckout.ResultFromContext(r.Context())
+	if !ok {
+		http.Error(w, "no result", http.StatusNotFound)
+		return
+	}
+	fmt.Fprintf(w, "%s order=%s status=%s\n", r.URL.Path, res.OrderID, res.Status)
+}
+
+// catalog is the shop's orders, created by the shoppers before they pay.
+// The amount always comes from here, never from the form.
+type catalog struct{ orders sync.Map }
+
+func (c *catalog) add(order string, amount pointcheckout.Money) { c.orders.Store(order, amount) }
+
+// CheckoutFor reads the order named by the form from the catalog.
+func (c *catalog) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
+	id := r.PostFormValue("order")
+	v, ok := c.orders.Load(id)
+	if !ok {
+		return nil, fmt.Errorf("order %q: %w", id, pointcheckout.ErrNotFound)
+	}
+	amount := v.(pointcheckout.Money)
+	return &pointcheckout.CheckoutRequest{
+		OrderID:        id,
+		Amount:         amount,
+		Items:          []pointcheckout.Item{{Name: "Dates, 1 kg", Quantity: 1, LineTotal: amount}},
+		Customer:       pointcheckout.Customer{FirstName: "Load", LastName: "Shopper", Email: "shopper@example.com"},
+		BillingAddress: pointcheckout.Address{Name: "Load Shopper", Address1: "1 Palm St", City: "Dubai", Country: "AE"},
+	}, nil
+}
+
+// orderState is what the shop's database holds about one order's payment.
+type orderState struct {
+	checkoutID string
+	status     pointcheckout.Status
+	updates    int
+}
+
+// orderBook is the shop's OrderUpdater, following the interface's rules:
+// a new attempt (SourcePay) replaces an unpaid one, later updates only move
+// forward, repeats are no-ops.
+type orderBook struct {
+	mu     sync.Mutex
+	orders map[string]*orderState
+}
+
+func newOrderBook() *orderBook { return &orderBook{orders: map[string]*orderState{}} }
+
+// UpdateOrder records u.
+func (b *orderBook) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o := b.orders[u.OrderID]
+	if o == nil {
+		o = &orderState{}
+		b.orders[u.OrderID] = o
+	}
+	o.updates++
+	switch {
+	case u.Source == pointcheckout.SourcePay:
+		if o.status == pointcheckout.StatusPaid {
+			return errors.New("order already paid")
+		}
+		o.checkoutID, o.status = u.CheckoutID, u.Status
+	case u.CheckoutID != o.checkoutID:
+		// An update of an older attempt never changes the order.
+	case o.status.CanBecome(u.Status):
+		o.status = u.Status
+	}
+	return nil
+}
+
+// get returns a copy of the order's state.
+func (b *orderBook) get(order string) (orderState, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.orders[order]
+	if !ok {
+		return orderState{}, false
+	}
+	return *o, true
+}
