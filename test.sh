@@ -36,7 +36,8 @@ if [ "$FUZZTIME" != 0 ]; then
 	for m in "${modules[@]}"; do
 		for dir in $(cd "$m" && go list -f '{{.Dir}}' ./...); do
 			for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
-				echo "== fuzz $target in ${dir#"$PWD"/} for $FUZZTIME"
+				rel=${dir#"$PWD"} && rel=${rel#/}
+				echo "== fuzz $target in ${rel:-.} for $FUZZTIME"
 				(cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" .) || failed+=("fuzz $target")
 			done
 		done
