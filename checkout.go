@@ -359,7 +359,8 @@ func (c Checkout) MarshalJSON() ([]byte, error) {
 
 // scalarText reads a JSON string or number as text: the API documents
 // branchId as a string but takes it as an integer in requests, so either may
-// come back. Anything else (null, an object) reads as "".
+// come back, and a notification may write a checkout id either way.
+// Anything else (null, an object) reads as "".
 func scalarText(raw json.RawMessage) string {
 	// A plain string or null, as the API sends them, needs no decoder
 	// (whose failed attempts allocate errors).

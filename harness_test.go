@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -64,28 +63,7 @@ func newShop(t testing.TB, opts harnessOpts) *shopHarness {
 	}{{"ORD-1", 10000, "AED", ""}, {"ORD-2", 25050, "AED", ""}, {"ORD-KWD", 12345, "KWD", ""}, {"ORD-CHEAP", 100, "AED", ""}} {
 		s.orders[o.id] = testOrder(t, o.id, o.minor, o.cur)
 	}
-	cfg := pointcheckout.Config{
-		Client: gw.Client(func(c *pointcheckout.ClientConfig) {
-			c.RetryBaseDelay = time.Millisecond
-			c.Timeout = 2 * time.Second
-		}),
-		Orders: pointcheckout.OrdersFunc(func(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
-			o, ok := s.orders[r.FormValue("order")]
-			if !ok {
-				return nil, fmt.Errorf("order %q: %w", r.FormValue("order"), pointcheckout.ErrNotFound)
-			}
-			return &o, nil
-		}),
-		Updater:      s.updates,
-		Keys:         s.keys,
-		SuccessURL:   "/thanks",
-		FailureURL:   "/sorry",
-		Logger:       slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		OnError:      s.errs.add,
-		PollTimeout:  -1,
-		PollInterval: 10 * time.Millisecond,
-		RefreshAfter: time.Second,
-	}
+	cfg := s.config()
 	if opts.configure != nil {
 		opts.configure(&cfg)
 	}

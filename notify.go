@@ -46,7 +46,7 @@ func parseNotification(body io.Reader, contentType string) (string, error) {
 			return "", errBadNotification
 		}
 		for _, c := range []json.RawMessage{n.CheckoutID, n.ID, nested(n.Result), nested(n.Checkout)} {
-			if id = jsonID(c); id != "" {
+			if id = scalarText(c); id != "" {
 				break
 			}
 		}
@@ -67,22 +67,6 @@ func nested(p *idOnly) json.RawMessage {
 		return nil
 	}
 	return p.ID
-}
-
-// jsonID reads an id written as a JSON string or number.
-func jsonID(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }
 
 // validCheckoutID accepts the ids the API issues (digits, letters, - and _),
