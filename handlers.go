@@ -201,6 +201,7 @@ type Handler struct {
 }
 
 const (
+	maxPayBody  = 64 << 10
 	tokenParam  = "t"
 	tokenName   = "pc_return"
 	resultName  = "pc_result"
@@ -392,11 +393,13 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusForbidden, Message: "This payment request did not come from the shop's own page."})
 		return
 	}
+	// A checkout form is a few hundred bytes; bound what Orders may parse.
+	r.Body = http.MaxBytesReader(w, r.Body, maxPayBody)
 	ctx := r.Context()
 	req, err := h.orders.CheckoutFor(r)
 	if err != nil || req == nil {
 		if err == nil {
-			err = errors.New("Orders returned no checkout")
+			err = errors.New("orders returned no checkout")
 		}
 		status := http.StatusInternalServerError
 		switch {

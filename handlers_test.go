@@ -603,3 +603,11 @@ func TestCookiesSecureWhenTheSiteIsHTTPS(t *testing.T) {
 	require.Len(t, flash.Result().Cookies(), 1)
 	assert.True(t, flash.Result().Cookies()[0].Secure)
 }
+
+func TestPayBodyIsBounded(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	huge := url.Values{"order": {"ORD-1"}, "filler": {strings.Repeat("x", 1<<20)}}
+	got := s.browser().postForm(s.shop.URL+"/pay", huge, nil)
+	assert.NotEqual(t, http.StatusSeeOther, got.status, "a 1 MiB form is not read")
+	assert.Empty(t, s.gw.Checkouts())
+}
