@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 FUZZTIME=${FUZZTIME:-10s}
 SECOND_GO=${SECOND_GO-go1.27.3}
 STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
-modules=(. specconformance examples/shop examples/gin examples/echo)
+modules=(. specconformance examples/shop examples/minishop examples/gin examples/echo)
 
 # Every module is checked even after one fails, so a single run shows
 # everything that is wrong; the script fails at the end.

@@ -4,10 +4,12 @@ go 1.26.0
 
 replace github.com/pointcheckout-go/pointcheckout => ../..
 
+replace github.com/pointcheckout-go/pointcheckout/examples/minishop => ../minishop
+
 require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
+	github.com/pointcheckout-go/pointcheckout/examples/minishop v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -16,6 +18,7 @@ require (
 	github.com/labstack/gommon v0.5.0 // indirect
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -4,10 +4,12 @@ go 1.26.0
 
 replace github.com/pointcheckout-go/pointcheckout => ../..
 
+replace github.com/pointcheckout-go/pointcheckout/examples/minishop => ../minishop
+
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000
-	github.com/stretchr/testify v1.12.1
+	github.com/pointcheckout-go/pointcheckout/examples/minishop v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -33,6 +35,7 @@ require (
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect

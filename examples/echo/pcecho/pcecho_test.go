@@ -1,125 +1,39 @@
 package pcecho_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"net/http/httptest"
-	"sort"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/examples/echo/pcecho"
-	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/pointcheckout-go/pointcheckout/examples/minishop/minishoptest"
 )
-
-func newHandler(t *testing.T, prefix string) *pointcheckout.Handler {
-	t.Helper()
-	sandbox := pointcheckouttest.NewServer()
-	t.Cleanup(sandbox.Close)
-	keys, err := pointcheckout.GenerateKeyPair()
-	require.NoError(t, err)
-	h, err := pointcheckout.New(pointcheckout.Config{
-		Client: sandbox.Client(),
-		Orders: pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
-			return nil, errors.New("no orders here")
-		}),
-		Updater: pointcheckout.OrderUpdaterFunc(func(context.Context, pointcheckout.Update) error { return nil }),
-		Keys:    []pointcheckout.KeyPair{keys},
-		Prefix:  prefix,
-	})
-	require.NoError(t, err)
-	return h
-}
 
 func TestMountRegistersTheRoutesUnderThePrefix(t *testing.T) {
 	e := echo.New()
-	pcecho.Mount(e.Group("/shop"), "/checkout", newHandler(t, "/shop/checkout"))
+	pcecho.Mount(e.Group("/shop"), "/checkout", minishoptest.NewHandler(t, "/shop/checkout"))
 
-	var got []string
+	var routes []string
 	for _, rt := range e.Routes() {
-		got = append(got, rt.Method+" "+rt.Path)
+		routes = append(routes, rt.Method+" "+rt.Path)
 	}
-	sort.Strings(got)
-	assert.Equal(t, []string{
-		"GET /shop/checkout/return",
-		"POST /shop/checkout",
-		"POST /shop/checkout/notify",
-		"POST /shop/checkout/return",
-	}, got)
-
-	// The routes reach the library: a return with no checkout reference is
-	// refused by it, not by Echo's 404.
-	w := httptest.NewRecorder()
-	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/shop/checkout/return", nil))
-	assert.NotEqual(t, http.StatusNotFound, w.Code)
-	assert.NotEqual(t, http.StatusOK, w.Code)
+	minishoptest.CheckMount(t, e, routes, "/shop/checkout", "Echo")
 }
 
 func TestResult(t *testing.T) {
-	h := newHandler(t, "")
-	other := newHandler(t, "") // other keys: its cookie is a forgery here
-	amount, err := pointcheckout.NewMoney(12345, "KWD")
-	require.NoError(t, err)
-	want := pointcheckout.Result{
-		OrderID: "order-1", CheckoutID: "chk-1", Status: pointcheckout.StatusPaid,
-		Amount: amount, Source: pointcheckout.SourceReturn,
-	}
-	cookieFrom := func(h *pointcheckout.Handler) []*http.Cookie {
-		w := httptest.NewRecorder()
-		require.NoError(t, h.SetResultCookie(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1/pay/return", nil), want))
-		return w.Result().Cookies()
-	}
-
-	cases := []struct {
-		name       string
-		middleware bool
-		cookies    []*http.Cookie
-		wantOK     bool
-	}{
-		{"result cookie", true, cookieFrom(h), true},
-		{"no cookie", true, nil, false},
-		{"cookie sealed with other keys", true, cookieFrom(other), false},
-		{"garbage cookie", true, []*http.Cookie{{Name: cookieFrom(h)[0].Name, Value: "forged"}}, false},
-		{"without the middleware", false, cookieFrom(h), false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e := echo.New()
-			if tc.middleware {
-				e.Use(pcecho.Middleware(h))
-			}
-			var (
-				got, fromCtx     pointcheckout.Result
-				gotOK, fromCtxOK bool
-				ran              bool
-			)
-			e.GET("/thanks", func(c echo.Context) error {
-				ran = true
-				got, gotOK = pcecho.Result(c)
-				fromCtx, fromCtxOK = pointcheckout.ResultFromContext(c.Request().Context())
-				return c.NoContent(http.StatusNoContent)
-			})
-			req := httptest.NewRequest(http.MethodGet, "/thanks", nil)
-			for _, c := range tc.cookies {
-				req.AddCookie(c)
-			}
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, req)
-
-			require.True(t, ran, "the Echo handler did not run")
-			assert.Equal(t, http.StatusNoContent, w.Code)
-			assert.Equal(t, tc.wantOK, gotOK)
-			assert.Equal(t, tc.wantOK, fromCtxOK, "net/http code under Echo sees the same")
-			if tc.wantOK {
-				assert.Equal(t, want, got)
-				assert.Equal(t, want, fromCtx)
-			} else {
-				assert.Equal(t, pointcheckout.Result{}, got)
-			}
+	h := minishoptest.NewHandler(t, "")
+	minishoptest.CheckResultMiddleware(t, h, "Echo", func(useMiddleware bool, seen *minishoptest.Seen) http.Handler {
+		e := echo.New()
+		if useMiddleware {
+			e.Use(pcecho.Middleware(h))
+		}
+		e.GET("/thanks", func(c echo.Context) error {
+			seen.Ran = true
+			seen.Result, seen.OK = pcecho.Result(c)
+			seen.FromContext, seen.FromContextOK = pointcheckout.ResultFromContext(c.Request().Context())
+			return c.NoContent(http.StatusNoContent)
 		})
-	}
+		return e
+	})
 }

@@ -1,4 +1,4 @@
-package main
+package minishop
 
 import (
 	"context"
@@ -12,65 +12,76 @@ import (
 	"github.com/pointcheckout-go/pointcheckout"
 )
 
-// errUnknownOrder is what the store answers for an order id it never issued.
-var errUnknownOrder = errors.New("shop: unknown order")
+// ErrUnknownOrder is what the store answers for an order id it never issued.
+var ErrUnknownOrder = errors.New("shop: unknown order")
 
-// maxQuantity bounds what one order may ask for, so a hand-made form cannot
+// MaxQuantity bounds what one order may ask for, so a hand-made form cannot
 // overflow the amount.
-const maxQuantity = 10
+const MaxQuantity = 10
 
-// product is the one thing the shop sells. Its price lives here, on the
+// Product is the one thing the shop sells. Its price lives here, on the
 // server: the shopper only chooses a quantity.
-type product struct {
+type Product struct {
 	SKU   string
 	Name  string
 	Price pointcheckout.Money
 }
 
-// change is one update the store applied to an order, kept so the order's
+// Change is one update the store applied to an order, kept so the order's
 // history can be shown and checked.
-type change struct {
+type Change struct {
 	Status     pointcheckout.Status
 	Amount     pointcheckout.Money
 	CheckoutID string
 	Source     pointcheckout.Source
 }
 
-// order is the shop's record of one purchase.
-type order struct {
+// Order is the shop's record of one purchase.
+type Order struct {
 	ID         string
 	Quantity   int64
 	Amount     pointcheckout.Money
 	Status     pointcheckout.Status
 	CheckoutID string
-	History    []change
+	History    []Change
 }
 
-// orderStore keeps orders in memory. It is the library's Orders (what to
-// charge, from the shop's records), its OrderUpdater (what happened) and its
+// Store keeps orders in memory. It is the library's Orders (what to charge,
+// from the shop's records), its OrderUpdater (what happened) and its
 // RefFinder (what /pay/notify resolves). It applies updates only along the
 // forward rule of Status.CanBecome, so repeated or out-of-order updates never
 // move an order back.
-type orderStore struct {
-	product product
+type Store struct {
+	product Product
 
 	mu     sync.Mutex
-	orders map[string]*order
+	orders map[string]*Order
 	refs   map[string]pointcheckout.Ref // by checkout id
 }
 
-func newOrderStore(p product) *orderStore {
-	return &orderStore{product: p, orders: make(map[string]*order), refs: make(map[string]pointcheckout.Ref)}
+// The store is all three of the library's order interfaces.
+var (
+	_ pointcheckout.Orders       = (*Store)(nil)
+	_ pointcheckout.OrderUpdater = (*Store)(nil)
+	_ pointcheckout.RefFinder    = (*Store)(nil)
+)
+
+// NewStore returns an empty store selling p.
+func NewStore(p Product) *Store {
+	return &Store{product: p, orders: make(map[string]*Order), refs: make(map[string]pointcheckout.Ref)}
 }
+
+// Product returns what the store sells, for the product page.
+func (s *Store) Product() Product { return s.product }
 
 // CheckoutFor records a new order for the quantity the shopper chose and
 // returns the checkout to create for it, priced from the catalogue.
-func (s *orderStore) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
+func (s *Store) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
 	qty := int64(1)
 	if v := r.PostFormValue("quantity"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 || n > maxQuantity {
-			return nil, fmt.Errorf("shop: quantity must be 1 to %d", maxQuantity)
+		if err != nil || n < 1 || n > MaxQuantity {
+			return nil, fmt.Errorf("shop: quantity must be 1 to %d", MaxQuantity)
 		}
 		qty = n
 	}
@@ -78,7 +89,7 @@ func (s *orderStore) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutReques
 	if err != nil {
 		return nil, err
 	}
-	o := &order{ID: "order-" + rand.Text()[:12], Quantity: qty, Amount: amount}
+	o := &Order{ID: "order-" + rand.Text()[:12], Quantity: qty, Amount: amount}
 
 	s.mu.Lock()
 	s.orders[o.ID] = o
@@ -111,12 +122,12 @@ func (s *orderStore) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutReques
 // UpdateOrder applies a verified update. A repeat, or a status the order has
 // already moved past, changes nothing and is not an error: the library may
 // deliver the same outcome from the return, a notification and a sweep.
-func (s *orderStore) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
+func (s *Store) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[u.OrderID]
 	if !ok {
-		return fmt.Errorf("%w %q", errUnknownOrder, u.OrderID)
+		return fmt.Errorf("%w %q", ErrUnknownOrder, u.OrderID)
 	}
 	if u.Amount != o.Amount {
 		return fmt.Errorf("shop: order %s costs %s, update says %s", o.ID, o.Amount, u.Amount)
@@ -131,12 +142,12 @@ func (s *orderStore) UpdateOrder(_ context.Context, u pointcheckout.Update) erro
 	}
 	o.Status = u.Status
 	o.CheckoutID = u.CheckoutID
-	o.History = append(o.History, change{Status: u.Status, Amount: u.Amount, CheckoutID: u.CheckoutID, Source: u.Source})
+	o.History = append(o.History, Change{Status: u.Status, Amount: u.Amount, CheckoutID: u.CheckoutID, Source: u.Source})
 	return nil
 }
 
 // FindRef returns the Ref recorded when /pay created the checkout.
-func (s *orderStore) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
+func (s *Store) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ref, ok := s.refs[checkoutID]
@@ -146,15 +157,15 @@ func (s *orderStore) FindRef(_ context.Context, checkoutID string) (pointcheckou
 	return ref, nil
 }
 
-// get returns a copy of an order, safe to read while updates go on.
-func (s *orderStore) get(id string) (order, bool) {
+// Order returns a copy of an order, safe to read while updates go on.
+func (s *Store) Order(id string) (Order, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[id]
 	if !ok {
-		return order{}, false
+		return Order{}, false
 	}
 	c := *o
-	c.History = append([]change(nil), o.History...)
+	c.History = append([]Change(nil), o.History...)
 	return c, true
 }

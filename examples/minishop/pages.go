@@ -1,4 +1,4 @@
-package main
+package minishop
 
 import (
 	"html/template"
@@ -6,9 +6,17 @@ import (
 	"github.com/pointcheckout-go/pointcheckout"
 )
 
-// pages are the shop's HTML pages. The result page marks the values a test
-// or a script reads with ids.
-var pages = template.Must(template.New("").Parse(`
+// The names of the templates Pages defines.
+const (
+	// ProductPage shows a Product and the form that posts to PayPrefix.
+	ProductPage = "product"
+	// ResultPage shows a ResultView.
+	ResultPage = "result"
+)
+
+// pagesText is the shop's HTML. The result page marks the values a test or
+// a script reads with ids.
+const pagesText = `
 {{define "product"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Name}}</title></head>
 <body>
@@ -33,11 +41,18 @@ var pages = template.Must(template.New("").Parse(`
 <p><a href="/">Back to the shop</a></p>
 </body></html>
 {{end}}
-`))
+`
 
-// resultPage is what the result template shows; Result is nil when the
-// request carries no payment outcome (a bookmarked or reloaded page).
-type resultPage struct {
+// Pages returns the shop's HTML templates, ProductPage and ResultPage. Each
+// call parses them afresh, so no shop can change another's.
+func Pages() *template.Template {
+	// The text is a constant: a parse error is a bug caught by any test.
+	return template.Must(template.New("").Parse(pagesText))
+}
+
+// ResultView is what ResultPage shows; Result is nil when the request
+// carries no payment outcome (a bookmarked or reloaded page).
+type ResultView struct {
 	Title  string
 	Result *pointcheckout.Result
 }
