@@ -57,9 +57,7 @@ func (r *CheckoutRequest) Validate() error {
 		v.address("deliveryAddress", r.DeliveryAddress)
 	}
 	v.within("", -1)
-	if len(r.ReturnURL) > maxURLLen {
-		v.add("returnUrl", "longer than "+strconv.Itoa(maxURLLen)+" bytes")
-	} else if v.present("returnUrl", r.ReturnURL) {
+	if v.required("returnUrl", r.ReturnURL, maxURLLen) && len(r.ReturnURL) <= maxURLLen {
 		u, err := url.Parse(r.ReturnURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			v.add("returnUrl", "must be an absolute http or https URL")
@@ -106,37 +104,29 @@ const (
 	maxURLLen  = 2048
 )
 
-// text requires a non-blank, bounded value free of control characters and
-// reports whether it was present.
-func (v *validator) text(field, s string) bool {
+// text requires a non-blank value within maxTextLen bytes, free of control
+// characters, and reports whether it was present.
+func (v *validator) text(field, s string) bool { return v.required(field, s, maxTextLen) }
+
+// required is text with another length bound.
+func (v *validator) required(field, s string, max int) bool {
 	if strings.TrimSpace(s) == "" {
 		v.add(field, "required")
 		return false
 	}
-	v.optional(field, s)
+	v.check(field, s, max)
 	return true
 }
 
-// present is text without the length bound, for the return URL.
-func (v *validator) present(field, s string) bool {
-	if strings.TrimSpace(s) == "" {
-		v.add(field, "required")
-		return false
-	}
-	v.clean(field, s)
-	return true
-}
+// optional checks a value that may be empty.
+func (v *validator) optional(field, s string) { v.check(field, s, maxTextLen) }
 
-// optional checks a value that may be empty: bounded, no control characters.
-func (v *validator) optional(field, s string) {
-	if len(s) > maxTextLen {
-		v.add(field, "longer than "+strconv.Itoa(maxTextLen)+" bytes")
+// check bounds a value and refuses control characters.
+func (v *validator) check(field, s string, max int) {
+	if len(s) > max {
+		v.add(field, "longer than "+strconv.Itoa(max)+" bytes")
 		return
 	}
-	v.clean(field, s)
-}
-
-func (v *validator) clean(field, s string) {
 	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		v.add(field, "must not contain control characters")
 	}
