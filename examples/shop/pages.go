@@ -60,15 +60,7 @@ func (s *Shop) addToCart(w http.ResponseWriter, r *http.Request) {
 		qty = n
 	}
 	session := s.sessions.ensure(w, r)
-	switch err := s.carts.add(r.Context(), session, r.PostForm.Get("product"), qty); {
-	case errors.Is(err, errUnknownProduct), errors.Is(err, errBadQuantity):
-		s.fail(w, r, http.StatusBadRequest, "That product or quantity is not available.", nil)
-		return
-	case err != nil:
-		s.fail(w, r, http.StatusInternalServerError, "The cart could not be updated.", err)
-		return
-	}
-	http.Redirect(w, r, "/cart", http.StatusSeeOther)
+	s.cartChanged(w, r, s.carts.add(r.Context(), session, r.PostForm.Get("product"), qty))
 }
 
 func (s *Shop) updateCart(w http.ResponseWriter, r *http.Request) {
@@ -82,15 +74,19 @@ func (s *Shop) updateCart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	session := s.sessions.ensure(w, r)
-	switch err := s.carts.set(r.Context(), session, r.PostForm.Get("product"), qty); {
+	s.cartChanged(w, r, s.carts.set(r.Context(), session, r.PostForm.Get("product"), qty))
+}
+
+// cartChanged answers a cart change: back to the cart, or why not.
+func (s *Shop) cartChanged(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
 	case errors.Is(err, errUnknownProduct), errors.Is(err, errBadQuantity):
 		s.fail(w, r, http.StatusBadRequest, "That product or quantity is not available.", nil)
-		return
 	case err != nil:
 		s.fail(w, r, http.StatusInternalServerError, "The cart could not be updated.", err)
-		return
+	default:
+		http.Redirect(w, r, "/cart", http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/cart", http.StatusSeeOther)
 }
 
 func (s *Shop) showCart(w http.ResponseWriter, r *http.Request) {
