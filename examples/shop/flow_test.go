@@ -28,6 +28,19 @@ func newShopper(t *testing.T) *shopper {
 	return &shopper{t: t, http: &http.Client{Jar: jar}}
 }
 
+// postPay posts straight to /pay for orderID, as a script would, and
+// returns the status of the answer.
+func (s *shopper) postPay(shopURL, orderID string) int {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, shopURL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.http.Do(req)
+	require.NoError(s.t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // post sends a form like a browser on origin would, follows redirects and
 // returns the final URL and body.
 func (s *shopper) post(origin, target string, form url.Values) (*url.URL, string) {
@@ -175,13 +188,7 @@ func TestPayRefusesOthersOrders(t *testing.T) {
 	alice, mallory := newShopper(t), newShopper(t)
 	orderID := alice.placeCardOrder(ts.URL)
 
-	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := mallory.http.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, http.StatusNotFound, mallory.postPay(ts.URL, orderID))
 	assert.Empty(t, ts.sandbox.Checkouts(), "no checkout created")
 }
 
@@ -215,13 +222,7 @@ func TestPayAgainAfterCancel(t *testing.T) {
 	assert.NotEqual(t, first.CheckoutID, o.CheckoutID, "the second attempt is a new checkout")
 
 	// A third attempt is refused: the order is paid.
-	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := s.http.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, http.StatusBadRequest, s.postPay(ts.URL, orderID))
 	assert.Len(t, ts.sandbox.Checkouts(), 2, "no third checkout")
 }
 
@@ -240,13 +241,7 @@ func TestCashOnDelivery(t *testing.T) {
 	assert.NotContains(t, body, `id="pay-again"`)
 	orderID := strings.TrimPrefix(u.Path, "/orders/")
 
-	req, err := http.NewRequest(http.MethodPost, ts.URL+payPath, strings.NewReader(url.Values{"order_id": {orderID}}.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := s.http.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, http.StatusBadRequest, s.postPay(ts.URL, orderID))
 	assert.Empty(t, ts.sandbox.Checkouts())
 
 	_, cart := s.get(ts.URL + "/cart")
