@@ -51,6 +51,19 @@ func (r *faultRig) inject(ep pointcheckouttest.Endpoint, n int, f pointcheckoutt
 	r.count[ep] += n
 }
 
+// checkoutCookie is the value of the checkout cookie the rig's browser
+// holds for the shop, or "".
+func (r *faultRig) checkoutCookie() string {
+	u, err := url.Parse(r.base + "/pay/return")
+	require.NoError(r.t, err)
+	for _, c := range r.b.client.Jar.Cookies(u) {
+		if c.Name == pointcheckout.DefaultCookieName {
+			return c.Value
+		}
+	}
+	return ""
+}
+
 // failUpdater makes the shop's next n updates fail, as a locked or
 // unreachable database would.
 func (r *faultRig) failUpdater(n int) {
@@ -438,11 +451,15 @@ func TestFaults(t *testing.T) {
 			p1 := payAt(r.b, r.base, "ORD-1")
 			p2 := payAt(r.b, r.base, "ORD-1")
 			require.Equal(t, http.StatusSeeOther, p2.status)
+			second := r.checkoutCookie()
+			require.NotEmpty(t, second, "attempt 2 set its cookie")
 			back := r.b.submitCard(p1.location, pointcheckouttest.CardPaid, "pay")
 			got := r.b.get(back.location)
 			assert.Equal(t, http.StatusSeeOther, got.status, got.body)
 			assert.Equal(t, "/thanks", got.location)
 			r.settled("ORD-1", pointcheckout.StatusPaid)
+			// Attempt 1 is over, attempt 2 is not: its cookie stays.
+			assert.Equal(t, second, r.checkoutCookie(), "the return of attempt 1 kept attempt 2's cookie")
 			rep, err := r.s.sweep(t.Context(), r.f.h)
 			require.NoError(t, err)
 			assert.Zero(t, rep.Errors)

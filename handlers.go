@@ -163,6 +163,13 @@ type Config struct {
 	// settle before showing the confirming page (default 3s; negative: no
 	// waiting). PollInterval is the pause between polls (default 500ms).
 	PollTimeout, PollInterval time.Duration
+	// ReturnTimeout bounds the time /pay/return spends asking the gateway,
+	// the client's retries and the polling included. When it passes, the
+	// shopper sees the self-refreshing confirming page and the order is
+	// left as it is: a hung gateway never keeps the shopper staring at a
+	// blank tab until a proxy in front of the shop gives up. Default 10s;
+	// never shorter than PollTimeout.
+	ReturnTimeout time.Duration
 	// RefreshAfter is how soon the confirming page reloads itself
 	// (default 3s).
 	RefreshAfter time.Duration
@@ -192,6 +199,7 @@ type Handler struct {
 	log          *slog.Logger
 	pollTimeout  time.Duration
 	pollInterval time.Duration
+	returnBudget time.Duration
 	refreshAfter time.Duration
 	redirectHost map[string]bool
 	allowHTTP    bool
@@ -244,6 +252,7 @@ func New(cfg Config) (*Handler, error) {
 		log:          cfg.Logger,
 		pollTimeout:  cfg.PollTimeout,
 		pollInterval: cfg.PollInterval,
+		returnBudget: cfg.ReturnTimeout,
 		refreshAfter: cfg.RefreshAfter,
 		cop:          http.NewCrossOriginProtection(),
 		now:          time.Now,
@@ -327,6 +336,10 @@ func New(cfg Config) (*Handler, error) {
 	if h.pollInterval <= 0 {
 		h.pollInterval = 500 * time.Millisecond
 	}
+	if h.returnBudget <= 0 {
+		h.returnBudget = 10 * time.Second
+	}
+	h.returnBudget = max(h.returnBudget, h.pollTimeout)
 	if h.refreshAfter <= 0 {
 		h.refreshAfter = 3 * time.Second
 	}
@@ -522,14 +535,18 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
 		return
 	}
-	ref, ok := h.returnRef(w, r)
+	ref, fromCookie, ok := h.returnRef(w, r)
 	if !ok {
 		return
 	}
-	res, err := h.resolve(r.Context(), ref, SourceReturn, h.pollTimeout)
+	res, err := h.resolve(r.Context(), ref, SourceReturn, h.pollTimeout, h.returnBudget)
 	switch {
 	case err == nil && res.Status.IsFinal():
-		h.store.Clear(w, r)
+		if fromCookie {
+			// Only the cookie's own attempt is over: a return with the
+			// token of another attempt leaves the cookie to its attempt.
+			h.store.Clear(w, r)
+		}
 		h.onResult(w, r, res)
 	case errors.Is(err, ErrUpdateFailed):
 		// Checked first: an updater error may wrap a timeout, and a shop
@@ -561,8 +578,9 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 // cookie's. A token of another attempt at the same order wins: the shopper
 // started a second attempt (a second tab, the back button) and then paid the
 // first one, and the gateway sent them back with that attempt's token. The
-// cookie is left for the other attempt.
-func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) {
+// cookie is left for the other attempt: fromCookie reports whether the Ref
+// is the cookie's.
+func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (ref Ref, fromCookie, ok bool) {
 	cookieRef, cerr := h.store.Load(r)
 	var tokenRef Ref
 	terr := ErrNoRef
@@ -571,10 +589,10 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) 
 		rec, terr = h.codec.decode(tokenName, tok)
 		tokenRef = rec.Ref
 	}
-	refuse := func(msg string, err error) (Ref, bool) {
+	refuse := func(msg string, err error) (Ref, bool, bool) {
 		h.security(r, msg, err)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
-		return Ref{}, false
+		return Ref{}, false, false
 	}
 	switch {
 	case cerr != nil && !errors.Is(cerr, ErrNoRef):
@@ -587,19 +605,19 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (Ref, bool) 
 	case cerr == nil && terr == nil:
 		switch {
 		case cookieRef.Matches(tokenRef):
-			return cookieRef, true
+			return cookieRef, true, true
 		case cookieRef.OrderID != tokenRef.OrderID:
 			return refuse("checkout cookie and return token name different orders", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
 		}
 		h.log.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
-		return tokenRef, true
+		return tokenRef, false, true
 	case cerr == nil:
-		return cookieRef, true
+		return cookieRef, true, true
 	case terr == nil:
-		return tokenRef, true
+		return tokenRef, false, true
 	}
 	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "There is no payment in progress in this browser."})
-	return Ref{}, false
+	return Ref{}, false, false
 }
 
 // ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
@@ -613,17 +631,25 @@ var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")
 // unreachable gateway yields an error matching ErrUnavailable, a mismatch
 // ErrVerification; neither changes the order.
 func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, error) {
-	return h.resolve(ctx, ref, src, 0)
+	return h.resolve(ctx, ref, src, 0, 0)
 }
 
 // resolve is Resolve with polling: while the checkout is PENDING it asks
-// again every pollInterval until wait has passed.
-func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait time.Duration) (Result, error) {
+// again every pollInterval until wait has passed. A positive budget bounds
+// the time spent on the gateway (fetches and polling, not the updater):
+// when it runs out the result is still pending, or the fetch's error.
+func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait, budget time.Duration) (Result, error) {
 	res := Result{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, Status: StatusPending, Amount: ref.Amount, Source: src}
 	deadline := h.now().Add(wait)
+	gctx := ctx
+	if budget > 0 {
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithTimeout(ctx, budget)
+		defer cancel()
+	}
 	var reported Status
 	for {
-		co, err := h.fetch(ctx, ref)
+		co, err := h.fetch(gctx, ref)
 		if err != nil {
 			return res, err
 		}
@@ -652,7 +678,7 @@ func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait time.Du
 		}
 		t := time.NewTimer(h.pollInterval)
 		select {
-		case <-ctx.Done():
+		case <-gctx.Done():
 			t.Stop()
 			return res, nil
 		case <-t.C:
@@ -758,9 +784,10 @@ type ReconcileReport struct {
 // reconcileWorkers bounds the API calls one sweep makes at once.
 const reconcileWorkers = 4
 
-// Reconcile resolves every Ref (typically the shop's orders still pending a
-// few minutes after /pay): a shopper who closed the tab never comes back, so
-// the shop asks. Each Ref is resolved as by Resolve with SourceReconcile. The
+// Reconcile resolves every Ref (typically every attempt whose final status
+// the shop has not heard a few minutes after /pay, including attempts a
+// newer one replaced, since a tab left open can still pay them): a shopper
+// who closed the tab never comes back, so the shop asks. Each Ref is resolved as by Resolve with SourceReconcile. The
 // error joins the failures (nil when every Ref was resolved or is still
 // pending); the report counts them.
 func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, error) {

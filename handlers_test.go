@@ -352,6 +352,34 @@ func TestGatewayOutageDuringReturn(t *testing.T) {
 	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
 }
 
+// TestHungGatewayDuringReturn: a gateway that takes the request and never
+// answers costs the return ReturnTimeout, not the client's whole retry
+// schedule (15s per attempt by default): the shopper, whose browser gives up
+// after 10s, gets the confirming page, the order is untouched, and the next
+// refresh resolves it.
+func TestHungGatewayDuringReturn(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	f := s.mount(func(c *pointcheckout.Config) {
+		c.Client = s.gw.Client() // the default timeout and retries
+		c.ReturnTimeout = 300 * time.Millisecond
+	})
+	b := s.browser()
+	p := payAt(b, f.srv.URL, "ORD-1")
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	back := b.submitCard(p.location, pointcheckouttest.CardPaid, "pay")
+	s.gw.InjectFault(pointcheckouttest.EndpointGet, 4, pointcheckouttest.Delay(time.Minute))
+	got := b.get(back.location)
+	assert.Equal(t, http.StatusOK, got.status)
+	assert.Contains(t, got.body, "Confirming your payment")
+	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "a hung gateway is never a failure")
+	assert.NotNil(t, s.cookie(b, "pc_checkout"))
+
+	s.gw.ClearFaults()
+	done := b.get(back.location)
+	require.Equal(t, http.StatusSeeOther, done.status)
+	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+}
+
 func TestUpdaterFailureIsRetriedOnRefresh(t *testing.T) {
 	s := newShop(t, harnessOpts{})
 	b := s.browser()
