@@ -50,7 +50,10 @@ type Order struct {
 // from the shop's records), its OrderUpdater (what happened) and its
 // RefFinder (what /pay/notify resolves). It applies updates only along the
 // forward rule of Status.CanBecome, so repeated or out-of-order updates never
-// move an order back.
+// move an order back. That rule is about one checkout, and here it may be
+// applied to the order: every /pay creates a new order, so an order has
+// exactly one checkout (a shop that lets an order be retried keeps the rule
+// per checkout, as the demo shop does).
 type Store struct {
 	product Product
 
