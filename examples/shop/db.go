@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS orders (
 	ref_created_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS orders_checkout ON orders (checkout_id);
-CREATE INDEX IF NOT EXISTS orders_pending ON orders (status, ref_created_at);
 CREATE TABLE IF NOT EXISTS order_lines (
 	order_id   TEXT    NOT NULL REFERENCES orders (id),
 	line       INTEGER NOT NULL,
@@ -67,6 +66,7 @@ CREATE TABLE IF NOT EXISTS order_updates (
 );
 CREATE INDEX IF NOT EXISTS order_updates_checkout ON order_updates (checkout_id);
 CREATE INDEX IF NOT EXISTS order_updates_order ON order_updates (order_id, id);
+CREATE INDEX IF NOT EXISTS order_updates_attempts ON order_updates (source, ref_created);
 `
 
 // openDB opens (creating if needed) the SQLite file at path and applies the

@@ -181,6 +181,37 @@ func TestAbandonedPaymentReconciled(t *testing.T) {
 	assert.Zero(t, rep.Checked, "a settled order is not swept again")
 }
 
+// TestPaidOlderAttemptReconciled: the shopper starts attempt A, goes back
+// and starts attempt B (which replaces A on the order), then pays A in the
+// tab still open on its page and never returns. The sweep looks at replaced
+// attempts too, so A's payment settles the order.
+func TestPaidOlderAttemptReconciled(t *testing.T) {
+	ts := newTestShop(t)
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	ctx := context.Background()
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	a, err := ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	b, err := ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	require.NotEqual(t, a.CheckoutID, b.CheckoutID, "the second attempt is a new checkout")
+	require.NoError(t, ts.sandbox.Complete(a.CheckoutID, pointcheckout.StatusPaid))
+
+	rep, err := ts.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 2, Final: 1, Pending: 1}, rep)
+	o, err := ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+	assert.Equal(t, a.CheckoutID, o.CheckoutID, "the order follows the attempt that took the money")
+
+	rep, err = ts.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 1, Pending: 1}, rep, "only the unpaid attempt is swept again")
+}
+
 // TestPayRefusesOthersOrders: /pay charges only an order of the shopper's
 // own session, and never a paid one.
 func TestPayRefusesOthersOrders(t *testing.T) {

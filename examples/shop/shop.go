@@ -234,11 +234,12 @@ func (s *Shop) paymentError(r *http.Request, err error) {
 		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 }
 
-// Sweep asks the API about every pending checkout older than
-// ReconcileMinAge and applies what it learns: the way a payment whose
-// shopper never came back gets settled.
+// Sweep asks the API about every attempt older than ReconcileMinAge whose
+// final status the shop has not heard, replaced attempts included, and
+// applies what it learns: the way a payment whose shopper never came back
+// gets settled.
 func (s *Shop) Sweep(ctx context.Context) (pointcheckout.ReconcileReport, error) {
-	refs, err := s.orders.pendingRefs(ctx, s.cfg.Now().Add(-s.cfg.ReconcileMinAge), 100)
+	refs, err := s.orders.openAttempts(ctx, s.cfg.Now().Add(-s.cfg.ReconcileMinAge), 100)
 	if err != nil || len(refs) == 0 {
 		return pointcheckout.ReconcileReport{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
@@ -172,24 +173,58 @@ func (s *orderStore) FindRef(ctx context.Context, checkoutID string) (pointcheck
 	return ref, nil
 }
 
-// pendingRefs returns the Refs of orders whose current checkout is still
-// pending and was created before cutoff, oldest first.
-func (s *orderStore) pendingRefs(ctx context.Context, cutoff time.Time, limit int) ([]pointcheckout.Ref, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE status IN (?, ?) AND checkout_id != '' AND ref_created_at <= ?
-		ORDER BY ref_created_at LIMIT ?`,
-		string(pointcheckout.StatusPending), string(pointcheckout.StatusPendingConfirmation), cutoff.UnixNano(), limit)
+// openAttempts returns the Refs of the attempts (checkouts created by /pay)
+// created before cutoff whose final status the shop has not heard yet,
+// oldest first: each order's current checkout, and also the ones a newer
+// attempt replaced, since a shopper can pay an older attempt in a tab left
+// open and never come back.
+func (s *orderStore) openAttempts(ctx context.Context, cutoff time.Time, limit int) ([]pointcheckout.Ref, error) {
+	args := []any{string(pointcheckout.SourcePay), cutoff.UnixNano()}
+	final := finalStatuses()
+	for _, st := range final {
+		args = append(args, string(st))
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT p.order_id, p.checkout_id, p.request_id, p.amount_minor, p.currency, p.ref_created
+		FROM order_updates p
+		WHERE p.source = ? AND p.ref_created <= ?
+		  AND p.id = (SELECT MIN(q.id) FROM order_updates q WHERE q.checkout_id = p.checkout_id AND q.source = p.source)
+		  AND NOT EXISTS (SELECT 1 FROM order_updates f
+		                  WHERE f.checkout_id = p.checkout_id AND f.status IN (`+placeholders(len(final))+`))
+		ORDER BY p.ref_created LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var refs []pointcheckout.Ref
 	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
+		var ref pointcheckout.Ref
+		var minor, created int64
+		var currency string
+		if err := rows.Scan(&ref.OrderID, &ref.CheckoutID, &ref.RequestID, &minor, &currency, &created); err != nil {
 			return nil, err
 		}
-		refs = append(refs, o.ref())
+		if ref.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
+			return nil, err
+		}
+		ref.CreatedAt = time.Unix(0, created)
+		refs = append(refs, ref)
 	}
 	return refs, rows.Err()
+}
+
+// finalStatuses are the statuses after which an attempt needs no more
+// sweeping: those whose Status.IsFinal is true.
+func finalStatuses() []pointcheckout.Status {
+	return []pointcheckout.Status{
+		pointcheckout.StatusAuthorized, pointcheckout.StatusPaid, pointcheckout.StatusFailed,
+		pointcheckout.StatusCancelled, pointcheckout.StatusExpired, pointcheckout.StatusRefunded,
+		pointcheckout.StatusPartiallyRefunded, pointcheckout.StatusChargeback,
+	}
+}
+
+// placeholders is n comma-separated SQL parameters.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

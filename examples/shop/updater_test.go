@@ -286,24 +286,55 @@ func TestFindRef(t *testing.T) {
 	}
 }
 
-func TestPendingRefs(t *testing.T) {
-	store, o := newTestStore(t)
-	ctx := context.Background()
-	start := time.Now()
-	require.NoError(t, store.UpdateOrder(ctx, pay("c1", 0).update(t, o, start)))
+func TestOpenAttempts(t *testing.T) {
+	tests := []struct {
+		name   string
+		steps  []step
+		cutoff time.Duration // after the start
+		want   []string      // checkout ids, oldest first
+	}{
+		{"an attempt younger than the cutoff is left alone", []step{pay("c1", 0)}, -time.Second, nil},
+		{"an open attempt", []step{pay("c1", 0)}, time.Second, []string{"c1"}},
+		{"confirming is still open", []step{pay("c1", 0), back("c1", pointcheckout.StatusPendingConfirmation)}, time.Second, []string{"c1"}},
+		{"a paid attempt is done", []step{pay("c1", 0), back("c1", pointcheckout.StatusPaid)}, time.Second, nil},
+		{"an expired attempt is done", []step{pay("c1", 0), back("c1", pointcheckout.StatusExpired)}, time.Second, nil},
+		{"a replaced attempt stays open", []step{pay("c1", 0), pay("c2", time.Millisecond)}, time.Second, []string{"c1", "c2"}},
+		{"a replaced attempt paid later is done", []step{pay("c1", 0), pay("c2", time.Millisecond), notify("c1", pointcheckout.StatusPaid)}, time.Second, []string{"c2"}},
+		{"a declined attempt and its retry", []step{pay("c1", 0), back("c1", pointcheckout.StatusFailed), pay("c2", time.Millisecond)}, time.Second, []string{"c2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, o := newTestStore(t)
+			ctx := context.Background()
+			start := time.Now()
+			for _, st := range tt.steps {
+				require.NoError(t, store.UpdateOrder(ctx, st.update(t, o, start)))
+			}
+			refs, err := store.openAttempts(ctx, start.Add(tt.cutoff), 10)
+			require.NoError(t, err)
+			var got []string
+			for _, ref := range refs {
+				got = append(got, ref.CheckoutID)
+				assert.Equal(t, o.ID, ref.OrderID)
+				assert.Equal(t, "req-"+ref.CheckoutID, ref.RequestID)
+				assert.Equal(t, o.Amount, ref.Amount)
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
 
-	refs, err := store.pendingRefs(ctx, start.Add(-time.Second), 10)
-	require.NoError(t, err)
-	assert.Empty(t, refs, "a checkout younger than the cutoff is left alone")
-
-	refs, err = store.pendingRefs(ctx, start.Add(time.Second), 10)
-	require.NoError(t, err)
-	require.Len(t, refs, 1)
-	assert.Equal(t, "c1", refs[0].CheckoutID)
-	assert.Equal(t, o.Amount, refs[0].Amount)
-
-	require.NoError(t, store.UpdateOrder(ctx, back("c1", pointcheckout.StatusPaid).update(t, o, start)))
-	refs, err = store.pendingRefs(ctx, start.Add(time.Second), 10)
-	require.NoError(t, err)
-	assert.Empty(t, refs, "a paid order is not pending")
+func TestFinalStatusesAreIsFinal(t *testing.T) {
+	final := map[pointcheckout.Status]bool{}
+	for _, st := range finalStatuses() {
+		final[st] = true
+	}
+	for _, st := range []pointcheckout.Status{
+		pointcheckout.StatusPending, pointcheckout.StatusPendingConfirmation, pointcheckout.StatusAuthorized,
+		pointcheckout.StatusPaid, pointcheckout.StatusFailed, pointcheckout.StatusCancelled,
+		pointcheckout.StatusExpired, pointcheckout.StatusRefunded, pointcheckout.StatusPartiallyRefunded,
+		pointcheckout.StatusChargeback, pointcheckout.StatusUnknown,
+	} {
+		assert.Equal(t, st.IsFinal(), final[st], "status %s", st)
+	}
 }
