@@ -335,49 +335,50 @@ func TestCreateFailureChangesNothing(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, again.status, "the shopper can simply try again")
 }
 
-func TestGatewayOutageDuringReturn(t *testing.T) {
-	s := newShop(t, harnessOpts{})
-	b := s.browser()
-	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
-	s.gw.InjectFault(pointcheckouttest.EndpointGet, 20, pointcheckouttest.StatusCode(http.StatusServiceUnavailable))
-	got := b.get(back.location)
-	assert.Equal(t, http.StatusOK, got.status)
-	assert.Contains(t, got.body, "Confirming your payment")
-	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "an outage is never a failure")
-	assert.NotNil(t, s.cookie(b, "pc_checkout"))
+// TestGatewayTroubleDuringReturn: a gateway that answers 503 past every
+// retry, or takes the request and never answers, leaves the order untouched
+// and the cookie in place; the shopper sees the confirming page and the
+// next refresh resolves the payment. A hung gateway costs the return
+// ReturnTimeout, not the client's whole retry schedule (15s per attempt by
+// default) that would outlast the shopper's browser (10s here).
+func TestGatewayTroubleDuringReturn(t *testing.T) {
+	tests := []struct {
+		name      string
+		configure func(*shopHarness, *pointcheckout.Config)
+		n         int
+		fault     pointcheckouttest.Fault
+	}{
+		{"503 past every retry", nil, 20, pointcheckouttest.StatusCode(http.StatusServiceUnavailable)},
+		{"a gateway that never answers", func(s *shopHarness, c *pointcheckout.Config) {
+			c.Client = s.gw.Client() // the default timeout and retries
+			c.ReturnTimeout = 300 * time.Millisecond
+		}, 4, pointcheckouttest.Delay(time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			f := s.mount(func(c *pointcheckout.Config) {
+				if tt.configure != nil {
+					tt.configure(s, c)
+				}
+			})
+			b := s.browser()
+			p := payAt(b, f.srv.URL, "ORD-1")
+			require.Equal(t, http.StatusSeeOther, p.status, p.body)
+			back := b.submitCard(p.location, pointcheckouttest.CardPaid, "pay")
+			s.gw.InjectFault(pointcheckouttest.EndpointGet, tt.n, tt.fault)
+			got := b.get(back.location)
+			assert.Equal(t, http.StatusOK, got.status)
+			assert.Contains(t, got.body, "Confirming your payment")
+			assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "gateway trouble is never a failure")
+			assert.NotNil(t, s.cookie(b, "pc_checkout"))
 
-	s.gw.ClearFaults()
-	done := b.get(back.location)
-	require.Equal(t, http.StatusSeeOther, done.status)
-	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
-}
-
-// TestHungGatewayDuringReturn: a gateway that takes the request and never
-// answers costs the return ReturnTimeout, not the client's whole retry
-// schedule (15s per attempt by default): the shopper, whose browser gives up
-// after 10s, gets the confirming page, the order is untouched, and the next
-// refresh resolves it.
-func TestHungGatewayDuringReturn(t *testing.T) {
-	s := newShop(t, harnessOpts{})
-	f := s.mount(func(c *pointcheckout.Config) {
-		c.Client = s.gw.Client() // the default timeout and retries
-		c.ReturnTimeout = 300 * time.Millisecond
-	})
-	b := s.browser()
-	p := payAt(b, f.srv.URL, "ORD-1")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	back := b.submitCard(p.location, pointcheckouttest.CardPaid, "pay")
-	s.gw.InjectFault(pointcheckouttest.EndpointGet, 4, pointcheckouttest.Delay(time.Minute))
-	got := b.get(back.location)
-	assert.Equal(t, http.StatusOK, got.status)
-	assert.Contains(t, got.body, "Confirming your payment")
-	assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "a hung gateway is never a failure")
-	assert.NotNil(t, s.cookie(b, "pc_checkout"))
-
-	s.gw.ClearFaults()
-	done := b.get(back.location)
-	require.Equal(t, http.StatusSeeOther, done.status)
-	assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+			s.gw.ClearFaults()
+			done := b.get(back.location)
+			require.Equal(t, http.StatusSeeOther, done.status)
+			assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+		})
+	}
 }
 
 func TestUpdaterFailureIsRetriedOnRefresh(t *testing.T) {

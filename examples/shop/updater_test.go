@@ -57,6 +57,23 @@ func (s step) update(t *testing.T, o order, start time.Time) pointcheckout.Updat
 	}
 }
 
+// applySteps applies steps to a new order of a new store, each failing
+// only as the step expects, and returns them with the steps' start time.
+func applySteps(t *testing.T, steps []step) (*orderStore, order, time.Time) {
+	t.Helper()
+	store, o := newTestStore(t)
+	start := time.Now()
+	for i, s := range steps {
+		err := store.UpdateOrder(context.Background(), s.update(t, o, start))
+		if s.wantErr != nil {
+			require.ErrorIs(t, err, s.wantErr, "step %d", i)
+		} else {
+			require.NoError(t, err, "step %d", i)
+		}
+	}
+	return store, o, start
+}
+
 func TestUpdateOrderRules(t *testing.T) {
 	const (
 		pending   = pointcheckout.StatusPending
@@ -174,17 +191,8 @@ func TestUpdateOrderRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, o := newTestStore(t)
+			store, o, _ := applySteps(t, tt.steps)
 			ctx := context.Background()
-			start := time.Now()
-			for i, s := range tt.steps {
-				err := store.UpdateOrder(ctx, s.update(t, o, start))
-				if s.wantErr != nil {
-					require.ErrorIs(t, err, s.wantErr, "step %d", i)
-				} else {
-					require.NoError(t, err, "step %d", i)
-				}
-			}
 			got, err := store.get(ctx, o.ID)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, got.Status)
@@ -304,13 +312,8 @@ func TestOpenAttempts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, o := newTestStore(t)
-			ctx := context.Background()
-			start := time.Now()
-			for _, st := range tt.steps {
-				require.NoError(t, store.UpdateOrder(ctx, st.update(t, o, start)))
-			}
-			refs, err := store.openAttempts(ctx, start.Add(tt.cutoff), 10)
+			store, o, start := applySteps(t, tt.steps)
+			refs, err := store.openAttempts(context.Background(), start.Add(tt.cutoff), 10)
 			require.NoError(t, err)
 			var got []string
 			for _, ref := range refs {
