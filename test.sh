@@ -17,6 +17,11 @@ SECOND_GO=${SECOND_GO-go1.27.3}
 # healthy target with a bare "context deadline exceeded" (go.dev/issue/75804,
 # a race in the fuzzing coordinator, fixed in 1.27.0 and not in 1.26).
 FUZZ_GO=${FUZZ_GO-go1.27.3}
+# Each new interesting input is minimized for at most this long (go test's
+# default is 60s). Minimizing the inputs of the targets that go through
+# loopback HTTP otherwise takes most of the fuzzing time: FuzzNotifyHandler
+# ran 17k inputs in 30s with the default and 298k with 2s.
+FUZZMINIMIZE=2s
 STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
 modules=(. specconformance examples/shop examples/minishop examples/gin examples/echo)
 
@@ -44,7 +49,7 @@ if [ "$FUZZTIME" != 0 ]; then
 			for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
 				rel=${dir#"$PWD"} && rel=${rel#/}
 				echo "== fuzz $target in ${rel:-.} for $FUZZTIME"
-				(cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" .) || failed+=("fuzz $target")
+				(cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZE" .) || failed+=("fuzz $target")
 			done
 		done
 	done
