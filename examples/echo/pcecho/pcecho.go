@@ -38,15 +38,27 @@ type Router interface {
 // Config.Prefix the handler was built with ("/pay" by default), because the
 // return URL the gateway sends the shopper back to is built from it:
 //
-//	POST     prefix          create the checkout and redirect to the payment page
-//	GET/POST prefix/return   verify the payment and update the order
-//	POST     prefix/notify   resolve a checkout the gateway says has changed
+//	POST          prefix          create the checkout and redirect to the payment page
+//	GET/HEAD/POST prefix/return   verify the payment and update the order
+//	POST          prefix/notify   resolve a checkout the gateway says has changed
+//
+// Every method is routed to the library, which answers a wrong one with
+// 405 and its own Allow header (and serves HEAD on the return) exactly as in
+// a net/http shop.
 func Mount(r Router, prefix string, h *pointcheckout.Handler) {
-	r.Add(http.MethodPost, prefix, echo.WrapHandler(h.PayHandler()))
-	ret := echo.WrapHandler(h.ReturnHandler())
-	r.Add(http.MethodGet, prefix+"/return", ret)
-	r.Add(http.MethodPost, prefix+"/return", ret)
-	r.Add(http.MethodPost, prefix+"/notify", echo.WrapHandler(h.NotifyHandler()))
+	methods := []string{
+		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
+	}
+	for path, handler := range map[string]http.Handler{
+		prefix:             h.PayHandler(),
+		prefix + "/return": h.ReturnHandler(),
+		prefix + "/notify": h.NotifyHandler(),
+	} {
+		for _, method := range methods {
+			r.Add(method, path, echo.WrapHandler(handler))
+		}
+	}
 }
 
 // Middleware reads the payment Result the return step left for this browser

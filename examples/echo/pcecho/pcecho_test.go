@@ -12,13 +12,14 @@ import (
 
 func TestMountRegistersTheRoutesUnderThePrefix(t *testing.T) {
 	e := echo.New()
-	pcecho.Mount(e.Group("/shop"), "/checkout", minishoptest.NewHandler(t, "/shop/checkout"))
+	h := minishoptest.NewHandler(t, "/shop/checkout")
+	pcecho.Mount(e.Group("/shop"), "/checkout", h)
 
 	var routes []string
 	for _, rt := range e.Routes() {
 		routes = append(routes, rt.Method+" "+rt.Path)
 	}
-	minishoptest.CheckMount(t, e, routes, "/shop/checkout", "Echo")
+	minishoptest.CheckMount(t, h, e, routes, "/shop/checkout", "Echo")
 }
 
 func TestResult(t *testing.T) {

@@ -16,8 +16,6 @@
 package pcgin
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 	"github.com/pointcheckout-go/pointcheckout"
 )
@@ -31,15 +29,18 @@ const contextKey = "github.com/pointcheckout-go/pointcheckout/examples/gin/pcgin
 // Config.Prefix the handler was built with ("/pay" by default), because the
 // return URL the gateway sends the shopper back to is built from it:
 //
-//	POST     prefix          create the checkout and redirect to the payment page
-//	GET/POST prefix/return   verify the payment and update the order
-//	POST     prefix/notify   resolve a checkout the gateway says has changed
+//	POST          prefix          create the checkout and redirect to the payment page
+//	GET/HEAD/POST prefix/return   verify the payment and update the order
+//	POST          prefix/notify   resolve a checkout the gateway says has changed
 //
-// r may be the engine or any group.
+// Every method is routed to the library, which answers a wrong one with
+// 405 and an Allow header (and serves HEAD on the return) exactly as in a
+// net/http shop; Gin alone would answer 404. r may be the engine or any
+// group.
 func Mount(r gin.IRoutes, prefix string, h *pointcheckout.Handler) {
-	r.POST(prefix, gin.WrapH(h.PayHandler()))
-	r.Match([]string{http.MethodGet, http.MethodPost}, prefix+"/return", gin.WrapH(h.ReturnHandler()))
-	r.POST(prefix+"/notify", gin.WrapH(h.NotifyHandler()))
+	r.Any(prefix, gin.WrapH(h.PayHandler()))
+	r.Any(prefix+"/return", gin.WrapH(h.ReturnHandler()))
+	r.Any(prefix+"/notify", gin.WrapH(h.NotifyHandler()))
 }
 
 // Middleware reads the payment Result the return step left for this browser

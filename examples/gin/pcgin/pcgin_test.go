@@ -13,13 +13,14 @@ import (
 func TestMountRegistersTheRoutesUnderThePrefix(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
-	pcgin.Mount(r.Group("/shop"), "/checkout", minishoptest.NewHandler(t, "/shop/checkout"))
+	h := minishoptest.NewHandler(t, "/shop/checkout")
+	pcgin.Mount(r.Group("/shop"), "/checkout", h)
 
 	var routes []string
 	for _, rt := range r.Routes() {
 		routes = append(routes, rt.Method+" "+rt.Path)
 	}
-	minishoptest.CheckMount(t, r, routes, "/shop/checkout", "Gin")
+	minishoptest.CheckMount(t, h, r, routes, "/shop/checkout", "Gin")
 }
 
 func TestResult(t *testing.T) {

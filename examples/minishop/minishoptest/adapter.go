@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pointcheckout-go/pointcheckout"
@@ -122,23 +123,33 @@ func CheckResultMiddleware(t *testing.T, h *pointcheckout.Handler, framework str
 	}
 }
 
-// CheckMount checks what a framework adapter mounted under prefix: routes,
-// the "METHOD path" pairs the router lists in any order, must be exactly
-// the handler's, and a return with no checkout reference must reach the
-// library and be refused by it, not by the router's 404. framework names
-// the router in failure messages.
-func CheckMount(t testing.TB, router http.Handler, routes []string, prefix, framework string) {
+// CheckMount checks what a framework adapter mounted under prefix: the
+// paths the router lists (routes, "METHOD path" pairs in any order) must be
+// exactly the handler's three, and for every method on each of them the
+// router must answer as the library's own routing (h.Middleware) does: the
+// library, not the router's 404 or 405, decides what a wrong method or a
+// return with no checkout reference gets. framework names the router in
+// failure messages.
+func CheckMount(t testing.TB, h *pointcheckout.Handler, router http.Handler, routes []string, prefix, framework string) {
 	t.Helper()
-	got := slices.Sorted(slices.Values(routes))
-	assert.Equal(t, []string{
-		"GET " + prefix + "/return",
-		"POST " + prefix,
-		"POST " + prefix + "/notify",
-		"POST " + prefix + "/return",
-	}, got)
+	paths := []string{prefix, prefix + "/notify", prefix + "/return"}
+	var listed []string
+	for _, rt := range routes {
+		if _, path, ok := strings.Cut(rt, " "); ok && !slices.Contains(listed, path) {
+			listed = append(listed, path)
+		}
+	}
+	slices.Sort(listed)
+	assert.Equal(t, paths, listed, "%s lists other paths", framework)
 
-	w := httptest.NewRecorder()
-	router.ServeHTTP(w, httptest.NewRequest(http.MethodGet, prefix+"/return", nil))
-	assert.NotEqual(t, http.StatusNotFound, w.Code, "%s did not route the return to the library", framework)
-	assert.NotEqual(t, http.StatusOK, w.Code)
+	library := h.Middleware(http.NotFoundHandler())
+	for _, path := range paths {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			want, got := httptest.NewRecorder(), httptest.NewRecorder()
+			library.ServeHTTP(want, httptest.NewRequest(method, path, nil))
+			router.ServeHTTP(got, httptest.NewRequest(method, path, nil))
+			assert.Equal(t, want.Code, got.Code, "%s %s %s", framework, method, path)
+			assert.Equal(t, want.Header().Get("Allow"), got.Header().Get("Allow"), "%s %s %s: Allow", framework, method, path)
+		}
+	}
 }
