@@ -140,7 +140,8 @@ func WithPostBack() Option {
 
 // WithNotifyURL makes the server POST {"checkoutId": "...", "status": "..."}
 // to rawURL after every status change, asynchronously and best effort. The
-// URL must be http on a loopback host.
+// URL must be http on a loopback host; a redirect it answers is not
+// followed (it is logged as a refusal).
 func WithNotifyURL(rawURL string) Option {
 	return func(c *config) {
 		u, err := url.Parse(rawURL)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,4 +417,47 @@ func TestNotificationFailuresAreHarmless(t *testing.T) {
 	require.NoError(t, s.Complete(c.ID, pointcheckout.StatusPaid))
 	assert.Equal(t, "PAID", get(t, s, c.ID).Status)
 	s.Close() // waits for the failed notification without hanging
+}
+
+func TestNotificationsFollowNoRedirect(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	defer hook.Close()
+	logs := make(logLines, 64)
+	s, _ := newServer(t, pointcheckouttest.WithNotifyURL(hook.URL), pointcheckouttest.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	c := create(t, s, "R-1", nil)
+	require.NoError(t, s.Complete(c.ID, pointcheckout.StatusPaid))
+	timeout := time.After(10 * time.Second)
+	for outcome := ""; outcome == ""; {
+		select {
+		case line := <-logs:
+			if strings.Contains(line, "notification") {
+				outcome = line
+			}
+		case <-timeout:
+			t.Fatal("the notification's outcome was never logged")
+		}
+		if outcome != "" {
+			assert.Contains(t, outcome, "notification refused")
+			assert.Contains(t, outcome, "http_status=307")
+		}
+	}
+	s.Close()
+	assert.Zero(t, elsewhere.Load(), "the redirect was not followed")
+}
+
+// logLines is an io.Writer that hands each log line to a reader, and drops
+// lines nobody has room for rather than block the logger.
+type logLines chan string
+
+func (l logLines) Write(p []byte) (int, error) {
+	select {
+	case l <- string(p):
+	default:
+	}
+	return len(p), nil
 }

@@ -124,10 +124,12 @@ func newServer(opts []Option) (*Server, error) {
 	}
 	s.csrfKey = r[24:]
 	if cfg.notifyURL != "" {
-		// Notifications go to loopback only; no proxy may intervene.
+		// Notifications go to the configured loopback URL only: no proxy
+		// may intervene and no redirect may send them elsewhere.
 		s.notify = &http.Client{
-			Timeout:   5 * time.Second,
-			Transport: &http.Transport{Proxy: nil, MaxIdleConns: 4},
+			Timeout:       5 * time.Second,
+			Transport:     &http.Transport{Proxy: nil, MaxIdleConns: 4},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
 	s.handler = s.routes()
