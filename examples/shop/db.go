@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS order_updates (
 CREATE INDEX IF NOT EXISTS order_updates_checkout ON order_updates (checkout_id);
 CREATE INDEX IF NOT EXISTS order_updates_order ON order_updates (order_id, id);
 CREATE INDEX IF NOT EXISTS order_updates_attempts ON order_updates (source, ref_created);
+CREATE TABLE IF NOT EXISTS attempt_checks (
+	checkout_id TEXT    PRIMARY KEY,
+	checked_at  INTEGER NOT NULL
+);
 `
 
 // openDB opens (creating if needed) the SQLite file at path and applies the

@@ -181,35 +181,72 @@ func TestAbandonedPaymentReconciled(t *testing.T) {
 	assert.Zero(t, rep.Checked, "a settled order is not swept again")
 }
 
+// twoAttempts places a card order and starts two payment attempts for it,
+// as a shopper who goes back from the payment page and pays again would.
+// It returns the order as it was after each attempt.
+func twoAttempts(t *testing.T) (ts *testShop, s *shopper, orderID string, a, b order) {
+	t.Helper()
+	ts, s = newTestShop(t), newShopper(t)
+	orderID = s.placeCardOrder(ts.URL)
+	attempt := func() order {
+		s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+		o, err := ts.orders.get(context.Background(), orderID)
+		require.NoError(t, err)
+		return o
+	}
+	a, b = attempt(), attempt()
+	require.NotEqual(t, a.CheckoutID, b.CheckoutID, "the second attempt is a new checkout")
+	return ts, s, orderID, a, b
+}
+
 // TestPaidOlderAttemptReconciled: the shopper starts attempt A, goes back
 // and starts attempt B (which replaces A on the order), then pays A in the
 // tab still open on its page and never returns. The sweep looks at replaced
-// attempts too, so A's payment settles the order.
+// attempts too, so A's payment settles the order; B is cancelled at the
+// gateway, recorded, and no longer swept.
 func TestPaidOlderAttemptReconciled(t *testing.T) {
-	ts := newTestShop(t)
-	s := newShopper(t)
-	orderID := s.placeCardOrder(ts.URL)
+	ts, _, orderID, a, b := twoAttempts(t)
 	ctx := context.Background()
-	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
-	a, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
-	b, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	require.NotEqual(t, a.CheckoutID, b.CheckoutID, "the second attempt is a new checkout")
 	require.NoError(t, ts.sandbox.Complete(a.CheckoutID, pointcheckout.StatusPaid))
 
 	rep, err := ts.Sweep(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 2, Final: 1, Pending: 1}, rep)
+	assert.Equal(t, 2, rep.Checked)
+	assert.Zero(t, rep.Errors)
 	o, err := ts.orders.get(ctx, orderID)
 	require.NoError(t, err)
 	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
 	assert.Equal(t, a.CheckoutID, o.CheckoutID, "the order follows the attempt that took the money")
+	cb, ok := ts.sandbox.Checkout(b.CheckoutID)
+	require.True(t, ok)
+	assert.Equal(t, pointcheckout.StatusCancelled, cb.Status, "the unpaid attempt can no longer be paid")
 
+	for range 2 {
+		_, err = ts.Sweep(ctx)
+		require.NoError(t, err)
+	}
 	rep, err = ts.Sweep(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 1, Pending: 1}, rep, "only the unpaid attempt is swept again")
+	assert.Zero(t, rep.Checked, "both attempts are final and recorded")
+}
+
+// TestPaidOrderCancelsOtherAttempts: two attempts are open and the shopper
+// pays and returns from the second. The first is cancelled at once, so the
+// tab still open on it cannot take the money a second time.
+func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
+	ts, s, orderID, a, b := twoAttempts(t)
+	ctx := context.Background()
+	require.NoError(t, ts.sandbox.Complete(b.CheckoutID, pointcheckout.StatusPaid))
+	cb, ok := ts.sandbox.Checkout(b.CheckoutID)
+	require.True(t, ok)
+	s.get(cb.ReturnURL)
+
+	o, err := ts.orders.get(ctx, orderID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+	ca, ok := ts.sandbox.Checkout(a.CheckoutID)
+	require.True(t, ok)
+	assert.Equal(t, pointcheckout.StatusCancelled, ca.Status, "the other attempt was cancelled when the order was paid")
 }
 
 // TestPayRefusesOthersOrders: /pay charges only an order of the shopper's

@@ -72,8 +72,11 @@ func (o order) Settled() bool { return settled(o.Status) }
 
 // Payable reports whether the shopper may start a (new) card payment. A
 // pending attempt does not stop a new one: the shopper may have closed the
-// payment page, and the new attempt replaces the old.
-func (o order) Payable() bool { return o.Method == methodCard && !o.Settled() }
+// payment page, and the new attempt replaces the old. An attempt awaiting
+// confirmation does: the shopper has already submitted the money.
+func (o order) Payable() bool {
+	return o.Method == methodCard && !o.Settled() && o.Status != pointcheckout.StatusPendingConfirmation
+}
 
 // ref rebuilds the checkout reference of the order's current attempt.
 func (o order) ref() pointcheckout.Ref {

@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	s.pay, err = pointcheckout.New(pointcheckout.Config{
 		Client:        cfg.Client,
 		Orders:        pointcheckout.OrdersFunc(s.checkoutFor),
-		Updater:       s.orders,
+		Updater:       pointcheckout.OrderUpdaterFunc(s.updateOrder),
 		Refs:          s.orders,
 		Keys:          cfg.Keys,
 		ReturnBaseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
@@ -238,12 +238,68 @@ func (s *Shop) paymentError(r *http.Request, err error) {
 // final status the shop has not heard, replaced attempts included, and
 // applies what it learns: the way a payment whose shopper never came back
 // gets settled.
+//
+// Before asking, it cancels the open attempts of orders another attempt has
+// settled (see updateOrder); the sweep then records them as CANCELLED, or,
+// if the shopper paid one after all, as a second payment to refund.
 func (s *Shop) Sweep(ctx context.Context) (pointcheckout.ReconcileReport, error) {
 	refs, err := s.orders.openAttempts(ctx, s.cfg.Now().Add(-s.cfg.ReconcileMinAge), 100)
 	if err != nil || len(refs) == 0 {
 		return pointcheckout.ReconcileReport{}, err
 	}
-	return s.pay.Reconcile(ctx, refs)
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		if !seen[ref.OrderID] {
+			seen[ref.OrderID] = true
+			s.cancelOtherAttempts(ctx, ref.OrderID)
+		}
+	}
+	rep, err := s.pay.Reconcile(ctx, refs)
+	if merr := s.orders.markChecked(ctx, refs); merr != nil {
+		err = errors.Join(err, fmt.Errorf("shop: record the sweep: %w", merr))
+	}
+	return rep, err
+}
+
+// updateOrder is the shop's OrderUpdater: the order store's rules, and once
+// an update settles an order, its other open attempts are cancelled at the
+// gateway, so the shopper cannot pay a second time in a tab left open.
+func (s *Shop) updateOrder(ctx context.Context, u pointcheckout.Update) error {
+	if err := s.orders.UpdateOrder(ctx, u); err != nil {
+		return err
+	}
+	if settled(u.Status) {
+		s.cancelOtherAttempts(ctx, u.OrderID)
+	}
+	return nil
+}
+
+// cancelOtherAttempts cancels the open attempts of a settled order other
+// than the one that settled it. A cancel that fails (the gateway is down,
+// or the shopper has just paid that attempt too) is only logged: the next
+// sweep tries again, and records whatever the attempt became.
+func (s *Shop) cancelOtherAttempts(ctx context.Context, orderID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	o, err := s.orders.get(ctx, orderID)
+	if err != nil || !o.Settled() {
+		return
+	}
+	refs, err := s.orders.openAttemptsOf(ctx, orderID)
+	if err != nil {
+		s.log.Warn("open attempts", "order", orderID, "error", err)
+		return
+	}
+	for _, ref := range refs {
+		if ref.CheckoutID == o.CheckoutID {
+			continue
+		}
+		if _, err := s.cfg.Client.CancelCheckout(ctx, ref.CheckoutID); err != nil {
+			s.log.Warn("cancel of a replaced attempt failed", "order", orderID, "checkout", ref.CheckoutID, "error", err)
+			continue
+		}
+		s.log.Info("replaced attempt cancelled", "order", orderID, "checkout", ref.CheckoutID)
+	}
 }
 
 // RunReconciler sweeps every interval until ctx ends.

@@ -61,7 +61,10 @@ func (s *orderStore) UpdateOrder(ctx context.Context, u pointcheckout.Update) er
 		return fmt.Errorf("update order %s: %w", o.ID, err)
 	}
 	level := slog.LevelInfo
-	if d.err != nil {
+	switch {
+	case d.alert:
+		level = slog.LevelError
+	case d.err != nil:
 		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(ctx, level, "order update",
@@ -85,6 +88,7 @@ type decision struct {
 	same    bool   // the update is for the order's current checkout
 	outcome string // one line for the history
 	err     error  // returned to the handler after the history is saved
+	alert   bool   // someone must act (a second payment to refund)
 }
 
 // refCreated keeps the current attempt's creation time when only its
@@ -122,7 +126,7 @@ func decide(o order, u pointcheckout.Update) decision {
 		case u.Source == pointcheckout.SourcePay:
 			return decision{outcome: fmt.Sprintf("refused: order already settled by checkout %s", o.CheckoutID), err: errAlreadyPaid}
 		case settled(next):
-			return decision{outcome: fmt.Sprintf("ignored: order already settled by checkout %s; this checkout took money too and needs a refund", o.CheckoutID)}
+			return decision{alert: true, outcome: fmt.Sprintf("ignored: order already settled by checkout %s; this checkout took money too and needs a refund", o.CheckoutID)}
 		}
 		return decision{outcome: fmt.Sprintf("ignored: not the current checkout (%s)", o.CheckoutID)}
 	case u.Source == pointcheckout.SourcePay:
@@ -173,26 +177,45 @@ func (s *orderStore) FindRef(ctx context.Context, checkoutID string) (pointcheck
 	return ref, nil
 }
 
-// openAttempts returns the Refs of the attempts (checkouts created by /pay)
-// created before cutoff whose final status the shop has not heard yet,
-// oldest first: each order's current checkout, and also the ones a newer
-// attempt replaced, since a shopper can pay an older attempt in a tab left
-// open and never come back.
+// openAttempts returns up to limit Refs of the attempts (checkouts created
+// by /pay) created between maxAge ago and cutoff whose final status the shop
+// has not heard yet: each order's current checkout, and also the ones a
+// newer attempt replaced, since a shopper can pay an older attempt in a tab
+// left open and never come back. The attempts checked least recently come
+// first (see markChecked), so attempts the gateway cannot resolve never
+// starve the others.
 func (s *orderStore) openAttempts(ctx context.Context, cutoff time.Time, limit int) ([]pointcheckout.Ref, error) {
-	args := []any{string(pointcheckout.SourcePay), cutoff.UnixNano()}
+	return s.queryOpenAttempts(ctx, `p.ref_created <= ? AND p.ref_created >= ?`,
+		[]any{cutoff.UnixNano(), s.now().Add(-attemptMaxAge).UnixNano()}, limit)
+}
+
+// openAttemptsOf returns the open attempts of one order, as openAttempts.
+func (s *orderStore) openAttemptsOf(ctx context.Context, orderID string) ([]pointcheckout.Ref, error) {
+	return s.queryOpenAttempts(ctx, `p.order_id = ?`, []any{orderID}, -1)
+}
+
+// attemptMaxAge is how long an attempt is swept at the most. The gateway
+// expires a checkout long before; an attempt it cannot answer for (a
+// sandbox restarted under a kept database, say) stops costing API calls.
+const attemptMaxAge = 7 * 24 * time.Hour
+
+// queryOpenAttempts runs the open-attempts query with one more condition on
+// the /pay row p; a negative limit means all.
+func (s *orderStore) queryOpenAttempts(ctx context.Context, cond string, condArgs []any, limit int) ([]pointcheckout.Ref, error) {
 	final := finalStatuses()
+	args := append([]any{string(pointcheckout.SourcePay)}, condArgs...)
 	for _, st := range final {
 		args = append(args, string(st))
 	}
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT p.order_id, p.checkout_id, p.request_id, p.amount_minor, p.currency, p.ref_created
-		FROM order_updates p
-		WHERE p.source = ? AND p.ref_created <= ?
+		FROM order_updates p LEFT JOIN attempt_checks c ON c.checkout_id = p.checkout_id
+		WHERE p.source = ? AND `+cond+`
 		  AND p.id = (SELECT MIN(q.id) FROM order_updates q WHERE q.checkout_id = p.checkout_id AND q.source = p.source)
 		  AND NOT EXISTS (SELECT 1 FROM order_updates f
 		                  WHERE f.checkout_id = p.checkout_id AND f.status IN (`+placeholders(len(final))+`))
-		ORDER BY p.ref_created LIMIT ?`, args...)
+		ORDER BY COALESCE(c.checked_at, 0), p.ref_created LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +235,20 @@ func (s *orderStore) openAttempts(ctx context.Context, cutoff time.Time, limit i
 		refs = append(refs, ref)
 	}
 	return refs, rows.Err()
+}
+
+// markChecked records that a sweep asked the gateway about these attempts
+// now, which sends them to the back of the next sweep's queue.
+func (s *orderStore) markChecked(ctx context.Context, refs []pointcheckout.Ref) error {
+	now := s.now().UnixNano()
+	for _, ref := range refs {
+		if _, err := s.db.ExecContext(ctx, `
+			INSERT INTO attempt_checks (checkout_id, checked_at) VALUES (?, ?)
+			ON CONFLICT (checkout_id) DO UPDATE SET checked_at = excluded.checked_at`, ref.CheckoutID, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finalStatuses are the statuses after which an attempt needs no more

@@ -327,6 +327,59 @@ func TestOpenAttempts(t *testing.T) {
 	}
 }
 
+// TestOpenAttemptsRotate: a sweep takes the attempts checked least recently
+// first, so attempts the gateway never resolves cannot starve the rest.
+func TestOpenAttemptsRotate(t *testing.T) {
+	store, _, start := applySteps(t, []step{pay("c1", 0), pay("c2", time.Millisecond), pay("c3", 2*time.Millisecond)})
+	ctx := context.Background()
+	ids := func(refs []pointcheckout.Ref) []string {
+		var out []string
+		for _, r := range refs {
+			out = append(out, r.CheckoutID)
+		}
+		return out
+	}
+	cutoff := start.Add(time.Second)
+	first, err := store.openAttempts(ctx, cutoff, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c1", "c2"}, ids(first), "oldest first while none was checked")
+	require.NoError(t, store.markChecked(ctx, first))
+	next, err := store.openAttempts(ctx, cutoff, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c3", "c1"}, ids(next), "the unchecked attempt first, then the longest unchecked")
+}
+
+func TestOpenAttemptsAgeOut(t *testing.T) {
+	store, _, start := applySteps(t, []step{pay("c1", -attemptMaxAge-time.Hour), pay("c2", 0)})
+	refs, err := store.openAttempts(context.Background(), start.Add(time.Second), 10)
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, "c2", refs[0].CheckoutID, "an attempt older than attemptMaxAge is no longer swept")
+}
+
+func TestPayable(t *testing.T) {
+	tests := []struct {
+		method paymentMethod
+		status pointcheckout.Status
+		want   bool
+	}{
+		{methodCard, "", true},
+		{methodCard, pointcheckout.StatusPending, true},
+		{methodCard, pointcheckout.StatusFailed, true},
+		{methodCard, pointcheckout.StatusCancelled, true},
+		{methodCard, pointcheckout.StatusExpired, true},
+		{methodCard, pointcheckout.StatusPendingConfirmation, false},
+		{methodCard, pointcheckout.StatusAuthorized, false},
+		{methodCard, pointcheckout.StatusPaid, false},
+		{methodCard, pointcheckout.StatusRefunded, false},
+		{methodCOD, "", false},
+	}
+	for _, tt := range tests {
+		o := order{Method: tt.method, Status: tt.status}
+		assert.Equal(t, tt.want, o.Payable(), "%s order in status %q", tt.method, tt.status)
+	}
+}
+
 func TestFinalStatusesAreIsFinal(t *testing.T) {
 	final := map[pointcheckout.Status]bool{}
 	for _, st := range finalStatuses() {
