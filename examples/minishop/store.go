@@ -19,6 +19,13 @@ var ErrUnknownOrder = errors.New("shop: unknown order")
 // overflow the amount.
 const MaxQuantity = 10
 
+// MaxOrders bounds how many orders the in-memory store keeps: every POST
+// /pay makes one, so without a bound anyone could grow it without end.
+// When it is full, the oldest order that took no money makes room (an
+// update for it then fails as an unknown order). A real shop keeps its
+// orders in its database, as the demo shop does.
+const MaxOrders = 10_000
+
 // Product is the one thing the shop sells. Its price lives here, on the
 // server: the shopper only chooses a quantity.
 type Product struct {
@@ -59,7 +66,9 @@ type Store struct {
 
 	mu     sync.Mutex
 	orders map[string]*Order
+	placed []string                     // order ids, oldest first
 	refs   map[string]pointcheckout.Ref // by checkout id
+	limit  int                          // MaxOrders; smaller in tests
 }
 
 // The store is all three of the library's order interfaces.
@@ -71,7 +80,7 @@ var (
 
 // NewStore returns an empty store selling p.
 func NewStore(p Product) *Store {
-	return &Store{product: p, orders: make(map[string]*Order), refs: make(map[string]pointcheckout.Ref)}
+	return &Store{product: p, orders: make(map[string]*Order), refs: make(map[string]pointcheckout.Ref), limit: MaxOrders}
 }
 
 // Product returns what the store sells, for the product page.
@@ -95,7 +104,11 @@ func (s *Store) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, er
 	o := &Order{ID: "order-" + rand.Text()[:12], Quantity: qty, Amount: amount}
 
 	s.mu.Lock()
+	if len(s.orders) >= s.limit {
+		s.evictLocked()
+	}
 	s.orders[o.ID] = o
+	s.placed = append(s.placed, o.ID)
 	s.mu.Unlock()
 
 	return &pointcheckout.CheckoutRequest{
@@ -147,6 +160,28 @@ func (s *Store) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 	o.CheckoutID = u.CheckoutID
 	o.History = append(o.History, Change{Status: u.Status, Amount: u.Amount, CheckoutID: u.CheckoutID, Source: u.Source})
 	return nil
+}
+
+// evictLocked forgets the oldest order that took no money (not yet paid
+// for, or failed), with its Refs. If there is none, the oldest order goes:
+// the store is full of paid orders, which a real shop would long have moved
+// to its database.
+func (s *Store) evictLocked() {
+	victim := 0
+	for i, id := range s.placed {
+		if st := s.orders[id].Status; st == "" || st == pointcheckout.StatusPending || st.IsFailed() {
+			victim = i
+			break
+		}
+	}
+	id := s.placed[victim]
+	s.placed = append(s.placed[:victim], s.placed[victim+1:]...)
+	delete(s.orders, id)
+	for cid, ref := range s.refs {
+		if ref.OrderID == id {
+			delete(s.refs, cid)
+		}
+	}
 }
 
 // FindRef returns the Ref recorded when /pay created the checkout.

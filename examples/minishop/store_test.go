@@ -180,3 +180,38 @@ func TestOrderIsACopy(t *testing.T) {
 	_, ok := s.Order("order-nope")
 	assert.False(t, ok)
 }
+
+// TestStoreIsBounded: past its limit the store forgets the oldest order
+// that took no money, never a paid one while an unpaid one is left.
+func TestStoreIsBounded(t *testing.T) {
+	s := NewStore(Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)})
+	s.limit = 3
+	place := func() string {
+		r := httptest.NewRequest(http.MethodPost, "/pay", nil)
+		cr, err := s.CheckoutFor(r)
+		require.NoError(t, err)
+		return cr.OrderID
+	}
+	paid, pending, failed := place(), place(), place()
+	ctx := context.Background()
+	for id, st := range map[string]pointcheckout.Status{paid: pointcheckout.StatusPaid, pending: pointcheckout.StatusPending, failed: pointcheckout.StatusFailed} {
+		o, _ := s.Order(id)
+		require.NoError(t, s.UpdateOrder(ctx, pointcheckout.Update{OrderID: id, CheckoutID: "c-" + id, Status: st, Amount: o.Amount,
+			Source: pointcheckout.SourcePay, Ref: pointcheckout.Ref{OrderID: id, CheckoutID: "c-" + id}}))
+	}
+
+	fourth := place()
+	_, ok := s.Order(pending)
+	assert.False(t, ok, "the oldest unpaid order made room")
+	_, err := s.FindRef(ctx, "c-"+pending)
+	require.ErrorIs(t, err, pointcheckout.ErrNotFound, "and its Ref went with it")
+	for _, id := range []string{paid, failed, fourth} {
+		_, ok := s.Order(id)
+		assert.True(t, ok, "order %s kept", id)
+	}
+	place()
+	_, ok = s.Order(failed)
+	assert.False(t, ok, "then the next unpaid one")
+	_, ok = s.Order(paid)
+	assert.True(t, ok, "a paid order stays while unpaid ones are left")
+}
