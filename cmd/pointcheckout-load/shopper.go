@@ -97,7 +97,11 @@ func (s *shopper) flow(ctx context.Context, i int) error {
 		return fmt.Errorf("payment: %w", err)
 	}
 
-	// 3. The return.
+	// 3. The return, which must lead back to the shop (and so to loopback)
+	// whatever the gateway answered.
+	if !strings.HasPrefix(back, s.env.shopURL+"/") {
+		return fmt.Errorf("payment: the gateway sent the shopper to %q, not back to the shop", back)
+	}
 	r, err := b.get(back)
 	if err != nil {
 		return fmt.Errorf("return: %w", err)
