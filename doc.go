@@ -17,7 +17,7 @@
 //	h, err := pointcheckout.New(pointcheckout.Config{
 //		Client:  client,  // pointcheckout.NewClient(...)
 //		Orders:  orders,  // what to charge for a /pay request
-//		Updater: updater, // what happened, idempotent and forward-only
+//		Updater: updater, // what happened, idempotent, forward-only per checkout
 //		Keys:    keys,    // cookie keys, shared by every instance
 //	})
 //	if err != nil { ... }

@@ -64,9 +64,10 @@ type Update struct {
 // return, a reconciliation sweep), and updates of one order may arrive out
 // of order. Apply an update only when the recorded status of that checkout
 // (not of the order: see [Status.CanBecome]) can move to it; treat the same
-// status as done. An order may have several checkouts (one per attempt): a newer
-// attempt replaces an unpaid one, and an update of another checkout never
-// takes a paid order back. Return an error only when the update could not be
+// status as done. An order may have several checkouts (one per attempt): a
+// newer attempt replaces one that took no money, an older attempt that took
+// money (paid in a tab left open) wins, and an update of another checkout
+// never takes a paid order back (see ExampleOrderUpdater_retryAfterDecline). Return an error only when the update could not be
 // stored; the Handler then answers 500 and keeps the shopper's reference so
 // that a refresh delivers the update again.
 type OrderUpdater interface {
@@ -787,9 +788,10 @@ const reconcileWorkers = 4
 // Reconcile resolves every Ref (typically every attempt whose final status
 // the shop has not heard a few minutes after /pay, including attempts a
 // newer one replaced, since a tab left open can still pay them): a shopper
-// who closed the tab never comes back, so the shop asks. Each Ref is resolved as by Resolve with SourceReconcile. The
-// error joins the failures (nil when every Ref was resolved or is still
-// pending); the report counts them.
+// who closed the tab never comes back, so the shop asks. Each Ref is
+// resolved as by Resolve with SourceReconcile. The error joins the failures
+// (nil when every Ref was resolved or is still pending); the report counts
+// them.
 func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, error) {
 	var (
 		mu   sync.Mutex
