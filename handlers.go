@@ -536,16 +536,16 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
 		return
 	}
-	ref, fromCookie, ok := h.returnRef(w, r)
+	ref, otherAttempt, ok := h.returnRef(w, r)
 	if !ok {
 		return
 	}
 	res, err := h.resolve(r.Context(), ref, SourceReturn, h.pollTimeout, h.returnBudget)
 	switch {
 	case err == nil && res.Status.IsFinal():
-		if fromCookie {
-			// Only the cookie's own attempt is over: a return with the
-			// token of another attempt leaves the cookie to its attempt.
+		if !otherAttempt {
+			// A return with the token of another attempt than the
+			// cookie's leaves the cookie to its own attempt.
 			h.store.Clear(w, r)
 		}
 		h.onResult(w, r, res)
@@ -579,9 +579,8 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 // cookie's. A token of another attempt at the same order wins: the shopper
 // started a second attempt (a second tab, the back button) and then paid the
 // first one, and the gateway sent them back with that attempt's token. The
-// cookie is left for the other attempt: fromCookie reports whether the Ref
-// is the cookie's.
-func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (ref Ref, fromCookie, ok bool) {
+// cookie is left for the other attempt: otherAttempt reports that case.
+func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (ref Ref, otherAttempt, ok bool) {
 	cookieRef, cerr := h.store.Load(r)
 	var tokenRef Ref
 	terr := ErrNoRef
@@ -606,14 +605,14 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (ref Ref, fr
 	case cerr == nil && terr == nil:
 		switch {
 		case cookieRef.Matches(tokenRef):
-			return cookieRef, true, true
+			return cookieRef, false, true
 		case cookieRef.OrderID != tokenRef.OrderID:
 			return refuse("checkout cookie and return token name different orders", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
 		}
 		h.log.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
-		return tokenRef, false, true
+		return tokenRef, true, true
 	case cerr == nil:
-		return cookieRef, true, true
+		return cookieRef, false, true
 	case terr == nil:
 		return tokenRef, false, true
 	}
