@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
@@ -247,6 +248,31 @@ func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
 	ca, ok := ts.sandbox.Checkout(a.CheckoutID)
 	require.True(t, ok)
 	assert.Equal(t, pointcheckout.StatusCancelled, ca.Status, "the other attempt was cancelled when the order was paid")
+}
+
+// TestSweepOutlivedByItsContext: a sweep whose context ends while the
+// gateway hangs stops there, and still records which attempts it checked,
+// so they do not come first again.
+func TestSweepOutlivedByItsContext(t *testing.T) {
+	ts, s, orderID, a, b := twoAttempts(t)
+	require.NoError(t, ts.sandbox.Complete(a.CheckoutID, pointcheckout.StatusPaid))
+	ca, ok := ts.sandbox.Checkout(a.CheckoutID)
+	require.True(t, ok)
+	s.get(ca.ReturnURL) // the order is paid; attempt B is cancelled at the gateway
+	o, err := ts.orders.get(context.Background(), orderID)
+	require.NoError(t, err)
+	require.Equal(t, pointcheckout.StatusPaid, o.Status)
+
+	ts.sandbox.InjectFault(pointcheckouttest.EndpointCancel, 1, pointcheckouttest.Delay(time.Minute))
+	ts.sandbox.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.Delay(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = ts.Sweep(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	var checked int
+	require.NoError(t, ts.db.QueryRow(`SELECT COUNT(*) FROM attempt_checks WHERE checkout_id = ?`, b.CheckoutID).Scan(&checked))
+	assert.Equal(t, 1, checked, "the attempt the sweep asked about is recorded as checked")
+	ts.sandbox.ClearFaults()
 }
 
 // TestPayRefusesOthersOrders: /pay charges only an order of the shopper's

@@ -249,13 +249,20 @@ func (s *Shop) Sweep(ctx context.Context) (pointcheckout.ReconcileReport, error)
 	}
 	seen := map[string]bool{}
 	for _, ref := range refs {
+		if ctx.Err() != nil {
+			break
+		}
 		if !seen[ref.OrderID] {
 			seen[ref.OrderID] = true
 			s.cancelOtherAttempts(ctx, ref.OrderID)
 		}
 	}
 	rep, err := s.pay.Reconcile(ctx, refs)
-	if merr := s.orders.markChecked(ctx, refs); merr != nil {
+	// Recorded even when ctx has ended, or the same attempts would come
+	// first again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if merr := s.orders.markChecked(rctx, refs); merr != nil {
 		err = errors.Join(err, fmt.Errorf("shop: record the sweep: %w", merr))
 	}
 	return rep, err
@@ -269,18 +276,21 @@ func (s *Shop) updateOrder(ctx context.Context, u pointcheckout.Update) error {
 		return err
 	}
 	if settled(u.Status) {
-		s.cancelOtherAttempts(ctx, u.OrderID)
+		// Not bounded by the shopper's request: the order is paid, and a
+		// cancel cut short would leave another attempt payable.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		s.cancelOtherAttempts(cctx, u.OrderID)
 	}
 	return nil
 }
 
 // cancelOtherAttempts cancels the open attempts of a settled order other
-// than the one that settled it. A cancel that fails (the gateway is down,
-// or the shopper has just paid that attempt too) is only logged: the next
-// sweep tries again, and records whatever the attempt became.
+// than the one that settled it, within ctx. A cancel that fails (the
+// gateway is down, or the shopper has just paid that attempt too) is only
+// logged: the next sweep tries again, and records whatever the attempt
+// became.
 func (s *Shop) cancelOtherAttempts(ctx context.Context, orderID string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	o, err := s.orders.get(ctx, orderID)
 	if err != nil || !o.Settled() {
 		return
@@ -291,7 +301,7 @@ func (s *Shop) cancelOtherAttempts(ctx context.Context, orderID string) {
 		return
 	}
 	for _, ref := range refs {
-		if ref.CheckoutID == o.CheckoutID {
+		if ref.CheckoutID == o.CheckoutID || ctx.Err() != nil {
 			continue
 		}
 		if _, err := s.cfg.Client.CancelCheckout(ctx, ref.CheckoutID); err != nil {

@@ -238,17 +238,26 @@ func (s *orderStore) queryOpenAttempts(ctx context.Context, cond string, condArg
 }
 
 // markChecked records that a sweep asked the gateway about these attempts
-// now, which sends them to the back of the next sweep's queue.
+// now, which sends them to the back of the next sweep's queue, and forgets
+// the attempts no sweep will look at again (final, or too old).
 func (s *orderStore) markChecked(ctx context.Context, refs []pointcheckout.Ref) error {
-	now := s.now().UnixNano()
+	now := s.now()
 	for _, ref := range refs {
 		if _, err := s.db.ExecContext(ctx, `
 			INSERT INTO attempt_checks (checkout_id, checked_at) VALUES (?, ?)
-			ON CONFLICT (checkout_id) DO UPDATE SET checked_at = excluded.checked_at`, ref.CheckoutID, now); err != nil {
+			ON CONFLICT (checkout_id) DO UPDATE SET checked_at = excluded.checked_at`, ref.CheckoutID, now.UnixNano()); err != nil {
 			return err
 		}
 	}
-	return nil
+	final := finalStatuses()
+	args := []any{now.Add(-attemptMaxAge).UnixNano()}
+	for _, st := range final {
+		args = append(args, string(st))
+	}
+	_, err := s.db.ExecContext(ctx, `
+		DELETE FROM attempt_checks WHERE checked_at < ?
+		   OR checkout_id IN (SELECT checkout_id FROM order_updates WHERE status IN (`+placeholders(len(final))+`))`, args...)
+	return err
 }
 
 // finalStatuses are the statuses after which an attempt needs no more
