@@ -21,7 +21,7 @@ const MaxQuantity = 10
 
 // MaxOrders bounds how many orders the in-memory store keeps: every POST
 // /pay makes one, so without a bound anyone could grow it without end.
-// When it is full, the oldest order that took no money makes room (an
+// When it is full, the oldest order that holds no money makes room (an
 // update for it then fails as an unknown order). A real shop keeps its
 // orders in its database, as the demo shop does.
 const MaxOrders = 10_000
@@ -162,14 +162,14 @@ func (s *Store) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 	return nil
 }
 
-// evictLocked forgets the oldest order that took no money (not yet paid
-// for, or failed), with its Refs. If there is none, the oldest order goes:
-// the store is full of paid orders, which a real shop would long have moved
-// to its database.
+// evictLocked forgets the oldest order that holds no money (not yet final,
+// or failed), with its Refs. If there is none, the oldest order goes: the
+// store is full of paid orders, which a real shop would long have moved to
+// its database.
 func (s *Store) evictLocked() {
 	victim := 0
 	for i, id := range s.placed {
-		if st := s.orders[id].Status; st == "" || st == pointcheckout.StatusPending || st.IsFailed() {
+		if st := s.orders[id].Status; !st.IsFinal() || st.IsFailed() {
 			victim = i
 			break
 		}

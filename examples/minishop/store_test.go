@@ -182,36 +182,54 @@ func TestOrderIsACopy(t *testing.T) {
 }
 
 // TestStoreIsBounded: past its limit the store forgets the oldest order
-// that took no money, never a paid one while an unpaid one is left.
+// that holds no money, never a paid one while another is left.
 func TestStoreIsBounded(t *testing.T) {
 	s := NewStore(Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)})
-	s.limit = 3
+	s.limit = 4
 	place := func() string {
 		r := httptest.NewRequest(http.MethodPost, "/pay", nil)
 		cr, err := s.CheckoutFor(r)
 		require.NoError(t, err)
 		return cr.OrderID
 	}
-	paid, pending, failed := place(), place(), place()
+	paid, pending, failed, confirming := place(), place(), place(), place()
 	ctx := context.Background()
-	for id, st := range map[string]pointcheckout.Status{paid: pointcheckout.StatusPaid, pending: pointcheckout.StatusPending, failed: pointcheckout.StatusFailed} {
+	for id, st := range map[string]pointcheckout.Status{
+		paid: pointcheckout.StatusPaid, pending: pointcheckout.StatusPending,
+		failed: pointcheckout.StatusFailed, confirming: pointcheckout.StatusPendingConfirmation,
+	} {
 		o, _ := s.Order(id)
 		require.NoError(t, s.UpdateOrder(ctx, pointcheckout.Update{OrderID: id, CheckoutID: "c-" + id, Status: st, Amount: o.Amount,
 			Source: pointcheckout.SourcePay, Ref: pointcheckout.Ref{OrderID: id, CheckoutID: "c-" + id}}))
 	}
 
-	fourth := place()
+	fifth := place()
 	_, ok := s.Order(pending)
 	assert.False(t, ok, "the oldest unpaid order made room")
 	_, err := s.FindRef(ctx, "c-"+pending)
 	require.ErrorIs(t, err, pointcheckout.ErrNotFound, "and its Ref went with it")
-	for _, id := range []string{paid, failed, fourth} {
+	for _, id := range []string{paid, failed, confirming, fifth} {
 		_, ok := s.Order(id)
 		assert.True(t, ok, "order %s kept", id)
 	}
-	place()
-	_, ok = s.Order(failed)
-	assert.False(t, ok, "then the next unpaid one")
-	_, ok = s.Order(paid)
-	assert.True(t, ok, "a paid order stays while unpaid ones are left")
+	for _, gone := range []string{failed, confirming, fifth} {
+		place()
+		_, ok = s.Order(gone)
+		assert.False(t, ok, "then the next unpaid one")
+		_, ok = s.Order(paid)
+		assert.True(t, ok, "a paid order stays while an unpaid one is left")
+	}
+}
+
+func TestFullStoreOfPaidOrdersForgetsTheOldest(t *testing.T) {
+	s, o := newOrder(t, "1")
+	s.limit = 1
+	require.NoError(t, s.UpdateOrder(context.Background(), pointcheckout.Update{OrderID: o.ID, CheckoutID: "c1", Status: pointcheckout.StatusPaid, Amount: o.Amount}))
+	r := httptest.NewRequest(http.MethodPost, "/pay", nil)
+	cr, err := s.CheckoutFor(r)
+	require.NoError(t, err)
+	_, ok := s.Order(o.ID)
+	assert.False(t, ok, "with only paid orders left, the oldest goes")
+	_, ok = s.Order(cr.OrderID)
+	assert.True(t, ok)
 }
