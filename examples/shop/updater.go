@@ -178,11 +178,11 @@ func (s *orderStore) FindRef(ctx context.Context, checkoutID string) (pointcheck
 }
 
 // openAttempts returns up to limit Refs of the attempts (checkouts created
-// by /pay) created between maxAge ago and cutoff whose final status the shop
-// has not heard yet: each order's current checkout, and also the ones a
-// newer attempt replaced, since a shopper can pay an older attempt in a tab
-// left open and never come back. The attempts checked least recently come
-// first (see markChecked), so attempts the gateway cannot resolve never
+// by /pay) created between attemptMaxAge ago and cutoff whose final status
+// the shop has not heard yet: each order's current checkout, and also the
+// ones a newer attempt replaced, since a shopper can pay an older attempt in
+// a tab left open and never come back. The attempts checked least recently
+// come first (see markChecked), so attempts the gateway cannot resolve never
 // starve the others.
 func (s *orderStore) openAttempts(ctx context.Context, cutoff time.Time, limit int) ([]pointcheckout.Ref, error) {
 	return s.queryOpenAttempts(ctx, `p.ref_created <= ? AND p.ref_created >= ?`,
@@ -256,7 +256,8 @@ func (s *orderStore) markChecked(ctx context.Context, refs []pointcheckout.Ref) 
 	}
 	_, err := s.db.ExecContext(ctx, `
 		DELETE FROM attempt_checks WHERE checked_at < ?
-		   OR checkout_id IN (SELECT checkout_id FROM order_updates WHERE status IN (`+placeholders(len(final))+`))`, args...)
+		   OR EXISTS (SELECT 1 FROM order_updates f
+		              WHERE f.checkout_id = attempt_checks.checkout_id AND f.status IN (`+placeholders(len(final))+`))`, args...)
 	return err
 }
 

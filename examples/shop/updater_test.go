@@ -349,6 +349,27 @@ func TestOpenAttemptsRotate(t *testing.T) {
 	assert.Equal(t, []string{"c3", "c1"}, ids(next), "the unchecked attempt first, then the longest unchecked")
 }
 
+func TestMarkCheckedForgetsFinishedAttempts(t *testing.T) {
+	store, o, start := applySteps(t, []step{pay("c1", 0), pay("c2", time.Millisecond)})
+	ctx := context.Background()
+	refs, err := store.openAttempts(ctx, start.Add(time.Second), 10)
+	require.NoError(t, err)
+	require.NoError(t, store.markChecked(ctx, refs))
+	require.NoError(t, store.UpdateOrder(ctx, notify("c1", pointcheckout.StatusExpired).update(t, o, start)))
+	require.NoError(t, store.markChecked(ctx, nil))
+	var left []string
+	rows, err := store.db.QueryContext(ctx, `SELECT checkout_id FROM attempt_checks ORDER BY checkout_id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		left = append(left, id)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{"c2"}, left, "the expired attempt is forgotten, the open one kept")
+}
+
 func TestOpenAttemptsAgeOut(t *testing.T) {
 	store, _, start := applySteps(t, []step{pay("c1", -attemptMaxAge-time.Hour), pay("c2", 0)})
 	refs, err := store.openAttempts(context.Background(), start.Add(time.Second), 10)
