@@ -157,23 +157,32 @@ func (s *orderStore) FindRef(ctx context.Context, checkoutID string) (pointcheck
 		return pointcheckout.Ref{}, err
 	}
 	// An earlier attempt: its /pay update recorded the whole Ref.
-	var ref pointcheckout.Ref
-	var minor, created int64
-	var currency string
-	err = s.db.QueryRowContext(ctx, `
-		SELECT order_id, request_id, amount_minor, currency, ref_created FROM order_updates
-		WHERE checkout_id = ? AND source = ? ORDER BY id LIMIT 1`, checkoutID, string(pointcheckout.SourcePay)).
-		Scan(&ref.OrderID, &ref.RequestID, &minor, &currency, &created)
+	ref, err := scanAttempt(s.db.QueryRowContext(ctx, `
+		SELECT `+attemptColumns+` FROM order_updates
+		WHERE checkout_id = ? AND source = ? ORDER BY id LIMIT 1`, checkoutID, string(pointcheckout.SourcePay)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return pointcheckout.Ref{}, fmt.Errorf("%w: no order has checkout %q", pointcheckout.ErrNotFound, checkoutID)
 	}
+	return ref, err
+}
+
+// attemptColumns are the columns of an attempt's /pay row in order_updates
+// that scanAttempt reads.
+const attemptColumns = `order_id, checkout_id, request_id, amount_minor, currency, ref_created`
+
+// scanAttempt reads the Ref an attempt's /pay row recorded (attemptColumns).
+func scanAttempt(row interface{ Scan(...any) error }) (pointcheckout.Ref, error) {
+	var ref pointcheckout.Ref
+	var minor, created int64
+	var currency string
+	if err := row.Scan(&ref.OrderID, &ref.CheckoutID, &ref.RequestID, &minor, &currency, &created); err != nil {
+		return pointcheckout.Ref{}, err
+	}
+	amount, err := pointcheckout.NewMoney(minor, currency)
 	if err != nil {
 		return pointcheckout.Ref{}, err
 	}
-	if ref.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
-		return pointcheckout.Ref{}, err
-	}
-	ref.CheckoutID, ref.CreatedAt = checkoutID, time.Unix(0, created)
+	ref.Amount, ref.CreatedAt = amount, time.Unix(0, created)
 	return ref, nil
 }
 
@@ -202,14 +211,11 @@ const attemptMaxAge = 7 * 24 * time.Hour
 // queryOpenAttempts runs the open-attempts query with one more condition on
 // the /pay row p; a negative limit means all.
 func (s *orderStore) queryOpenAttempts(ctx context.Context, cond string, condArgs []any, limit int) ([]pointcheckout.Ref, error) {
-	final := finalStatuses()
+	final := finalStatusArgs()
 	args := append([]any{string(pointcheckout.SourcePay)}, condArgs...)
-	for _, st := range final {
-		args = append(args, string(st))
-	}
-	args = append(args, limit)
+	args = append(append(args, final...), limit)
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT p.order_id, p.checkout_id, p.request_id, p.amount_minor, p.currency, p.ref_created
+		SELECT p.order_id, p.checkout_id, p.request_id, p.amount_minor, p.currency, p.ref_created -- attemptColumns
 		FROM order_updates p LEFT JOIN attempt_checks c ON c.checkout_id = p.checkout_id
 		WHERE p.source = ? AND `+cond+`
 		  AND p.id = (SELECT MIN(q.id) FROM order_updates q WHERE q.checkout_id = p.checkout_id AND q.source = p.source)
@@ -222,16 +228,10 @@ func (s *orderStore) queryOpenAttempts(ctx context.Context, cond string, condArg
 	defer rows.Close()
 	var refs []pointcheckout.Ref
 	for rows.Next() {
-		var ref pointcheckout.Ref
-		var minor, created int64
-		var currency string
-		if err := rows.Scan(&ref.OrderID, &ref.CheckoutID, &ref.RequestID, &minor, &currency, &created); err != nil {
+		ref, err := scanAttempt(rows)
+		if err != nil {
 			return nil, err
 		}
-		if ref.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
-			return nil, err
-		}
-		ref.CreatedAt = time.Unix(0, created)
 		refs = append(refs, ref)
 	}
 	return refs, rows.Err()
@@ -249,11 +249,8 @@ func (s *orderStore) markChecked(ctx context.Context, refs []pointcheckout.Ref) 
 			return err
 		}
 	}
-	final := finalStatuses()
-	args := []any{now.Add(-attemptMaxAge).UnixNano()}
-	for _, st := range final {
-		args = append(args, string(st))
-	}
+	final := finalStatusArgs()
+	args := append([]any{now.Add(-attemptMaxAge).UnixNano()}, final...)
 	_, err := s.db.ExecContext(ctx, `
 		DELETE FROM attempt_checks WHERE checked_at < ?
 		   OR EXISTS (SELECT 1 FROM order_updates f
@@ -269,6 +266,15 @@ func finalStatuses() []pointcheckout.Status {
 		pointcheckout.StatusCancelled, pointcheckout.StatusExpired, pointcheckout.StatusRefunded,
 		pointcheckout.StatusPartiallyRefunded, pointcheckout.StatusChargeback,
 	}
+}
+
+// finalStatusArgs are finalStatuses as SQL arguments.
+func finalStatusArgs() []any {
+	var args []any
+	for _, st := range finalStatuses() {
+		args = append(args, string(st))
+	}
+	return args
 }
 
 // placeholders is n comma-separated SQL parameters.
