@@ -3,7 +3,9 @@ package pointcheckout
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -114,7 +116,9 @@ type Checkout struct {
 	DisplayID string
 	// RequestID and OrderID are the shop's, as sent at creation.
 	RequestID, OrderID string
-	// Amount is the exact amount to pay, in its currency.
+	// Amount is the exact amount to pay, in its currency; the zero Money
+	// (not IsValid) when the answer's amount is missing or not exact in the
+	// currency it names. Such a checkout never passes verification.
 	Amount Money
 	// CashAmount is the part to be collected in cash (zero for cards).
 	CashAmount Money
@@ -137,6 +141,18 @@ type Checkout struct {
 	// Timestamp is when the checkout was created; zero if the API sent a
 	// form this package could not read.
 	Timestamp time.Time
+
+	// currency is the answer's currency as written when Amount could not
+	// be read, for verification.
+	currency string
+}
+
+// answerCurrency is the currency the API named for c.
+func (c *Checkout) answerCurrency() string {
+	if c.Amount.IsValid() {
+		return c.Amount.Currency()
+	}
+	return c.currency
 }
 
 // CheckoutPage is one page of a checkout search.
@@ -238,77 +254,122 @@ func (r CheckoutRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-// wireCheckout is the checkout object in API answers. Amounts arrive as
-// json.Number and become Money once the currency is known. branchId and
-// timestamp are read loosely (see their parsers): they inform, they decide
-// nothing, so an unexpected shape must not make the whole checkout unreadable.
+// wireCheckout is the checkout object in API answers, read the way a
+// tolerant client reads: every field is taken as text whatever its JSON type
+// (a numeric id, an amount written as a string, null for an empty field),
+// and a field of an unexpected shape reads as empty instead of making the
+// whole checkout unreadable. What decides anything is checked afterwards,
+// against the shop's own Ref.
 type wireCheckout struct {
-	ID                string          `json:"id"`
-	DisplayID         string          `json:"displayId"`
-	RequestID         string          `json:"requestId"`
-	OrderID           string          `json:"orderId"`
-	Currency          string          `json:"currency"`
-	Amount            json.Number     `json:"amount"`
-	CashAmount        json.Number     `json:"cashAmount"`
-	Status            string          `json:"status"`
-	TotalRefunded     json.Number     `json:"totalRefunded"`
-	RedirectURL       string          `json:"redirectUrl"`
-	CheckoutKey       string          `json:"checkoutKey"`
-	BranchID          json.RawMessage `json:"branchId"`
-	BranchName        string          `json:"branchName"`
-	UsedPaymentMethod string          `json:"usedPaymentMethod"`
-	BillingAddress    *Address        `json:"billingAddress"`
-	DeliveryAddress   *Address        `json:"deliveryAddress"`
-	Timestamp         json.RawMessage `json:"timestamp"`
+	ID                looseText    `json:"id"`
+	DisplayID         looseText    `json:"displayId"`
+	RequestID         looseText    `json:"requestId"`
+	OrderID           looseText    `json:"orderId"`
+	Currency          looseText    `json:"currency"`
+	Amount            looseText    `json:"amount"`
+	CashAmount        looseText    `json:"cashAmount"`
+	Status            looseText    `json:"status"`
+	TotalRefunded     looseText    `json:"totalRefunded"`
+	RedirectURL       looseText    `json:"redirectUrl"`
+	CheckoutKey       looseText    `json:"checkoutKey"`
+	BranchID          looseText    `json:"branchId"`
+	BranchName        looseText    `json:"branchName"`
+	UsedPaymentMethod looseText    `json:"usedPaymentMethod"`
+	BillingAddress    looseAddress `json:"billingAddress"`
+	DeliveryAddress   looseAddress `json:"deliveryAddress"`
+	Timestamp         looseText    `json:"timestamp"`
 }
 
-// UnmarshalJSON reads a checkout object from an API answer. The amount must
-// be exact in the checkout's currency; a missing or malformed amount or
-// currency is an error, because a checkout whose amount cannot be read can
-// never be verified. For the same reason JSON null is an error rather than
-// the usual no-op. An unknown status decodes as StatusUnknown.
-func (c *Checkout) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return fmt.Errorf("%w: checkout is null", ErrInvalidAmount)
+// looseText is a JSON string or number as text; null, booleans, objects and
+// arrays read as "" without an error.
+type looseText string
+
+// UnmarshalJSON reads b as text, never failing on its type.
+func (t *looseText) UnmarshalJSON(b []byte) error {
+	*t = looseText(scalarText(b))
+	return nil
+}
+
+// looseAddress is an address whose fields are read as looseText; anything
+// but an object reads as no address.
+type looseAddress struct{ a *Address }
+
+// UnmarshalJSON reads an address object, never failing on its shape.
+func (l *looseAddress) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Name, Address1, Address2, City, State, Zip, Country looseText
 	}
+	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &w) != nil {
+		l.a = nil
+		return nil
+	}
+	l.a = &Address{
+		Name: string(w.Name), Address1: string(w.Address1), Address2: string(w.Address2),
+		City: string(w.City), State: string(w.State), Zip: string(w.Zip), Country: string(w.Country),
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a checkout object from an API answer, tolerantly:
+// see [Checkout.Amount] for an amount that cannot be read. Only a value that
+// is not a JSON object, or an object without an id, is an error.
+func (c *Checkout) UnmarshalJSON(b []byte) error {
 	var w wireCheckout
+	if len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
+		return errors.New("checkout is not a JSON object")
+	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	return c.fromWire(&w)
 }
 
-// fromWire sets c from a decoded wire checkout, checking its amounts.
+// fromWire sets c from a decoded wire checkout. An answer without an id is
+// no checkout at all; anything else is kept for verification to judge.
 func (c *Checkout) fromWire(w *wireCheckout) error {
-	amount, err := ParseMoney(w.Amount.String(), w.Currency)
-	if err != nil {
-		return fmt.Errorf("checkout %q: amount: %w", clip(w.ID), err)
+	if w.ID == "" {
+		return errors.New("checkout has no id")
 	}
-	opt := func(n json.Number) (Money, error) {
-		if n == "" {
-			return NewMoney(0, w.Currency)
+	cur := string(w.Currency)
+	amount, _ := parseAnswerAmount(string(w.Amount), cur)
+	opt := func(s looseText) Money {
+		if s == "" {
+			m, _ := NewMoney(0, cur)
+			return m
 		}
-		return ParseMoney(n.String(), w.Currency)
-	}
-	cash, err := opt(w.CashAmount)
-	if err != nil {
-		return fmt.Errorf("checkout %q: cashAmount: %w", clip(w.ID), err)
-	}
-	refunded, err := opt(w.TotalRefunded)
-	if err != nil {
-		return fmt.Errorf("checkout %q: totalRefunded: %w", clip(w.ID), err)
+		m, _ := parseAnswerAmount(string(s), cur)
+		return m
 	}
 	*c = Checkout{
-		ID: w.ID, DisplayID: w.DisplayID, RequestID: w.RequestID, OrderID: w.OrderID,
-		Amount: amount, CashAmount: cash, TotalRefunded: refunded,
-		Status: ParseStatus(w.Status), RawStatus: w.Status,
-		RedirectURL: w.RedirectURL, CheckoutKey: w.CheckoutKey,
-		BranchID: scalarText(w.BranchID), BranchName: w.BranchName,
-		UsedPaymentMethod: w.UsedPaymentMethod,
-		BillingAddress:    w.BillingAddress, DeliveryAddress: w.DeliveryAddress,
-		Timestamp: parseTimestamp(w.Timestamp),
+		ID: string(w.ID), DisplayID: string(w.DisplayID), RequestID: string(w.RequestID), OrderID: string(w.OrderID),
+		Amount: amount, CashAmount: opt(w.CashAmount), TotalRefunded: opt(w.TotalRefunded),
+		Status: ParseStatus(string(w.Status)), RawStatus: string(w.Status),
+		RedirectURL: string(w.RedirectURL), CheckoutKey: string(w.CheckoutKey),
+		BranchID: string(w.BranchID), BranchName: string(w.BranchName),
+		UsedPaymentMethod: string(w.UsedPaymentMethod),
+		BillingAddress:    w.BillingAddress.a, DeliveryAddress: w.DeliveryAddress.a,
+		Timestamp: parseTimestamp(string(w.Timestamp)),
+	}
+	if !amount.IsValid() {
+		c.currency = cur
 	}
 	return nil
+}
+
+// parseAnswerAmount reads an amount the API wrote, as exactly as
+// ParseMoney but tolerant of trailing zeros beyond the currency's digits
+// ("100.000" AED is 100.00, "25" is 25.00): the same value written
+// differently. A non-zero digit beyond them is still refused.
+func parseAnswerAmount(s, currency string) (Money, error) {
+	if exp, ok := CurrencyExponent(currency); ok && !strings.ContainsAny(s, "eE") {
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			for len(s)-i-1 > exp && s[len(s)-1] == '0' {
+				s = s[:len(s)-1]
+			}
+			s = strings.TrimSuffix(s, ".")
+		}
+	}
+	return ParseMoney(s, currency)
 }
 
 // MarshalJSON writes c in the API's own shape, so that a checkout encoded by
@@ -326,7 +387,7 @@ func (c Checkout) MarshalJSON() ([]byte, error) {
 		RequestID         string   `json:"requestId"`
 		OrderID           string   `json:"orderId"`
 		Currency          string   `json:"currency"`
-		Amount            Money    `json:"amount"`
+		Amount            *Money   `json:"amount"`
 		CashAmount        *Money   `json:"cashAmount,omitempty"`
 		Status            string   `json:"status"`
 		TotalRefunded     *Money   `json:"totalRefunded,omitempty"`
@@ -340,10 +401,13 @@ func (c Checkout) MarshalJSON() ([]byte, error) {
 		Timestamp         string   `json:"timestamp,omitempty"`
 	}{
 		ID: c.ID, DisplayID: c.DisplayID, RequestID: c.RequestID, OrderID: c.OrderID,
-		Currency: c.Amount.Currency(), Amount: c.Amount, Status: status,
+		Currency: c.answerCurrency(), Status: status,
 		RedirectURL: c.RedirectURL, CheckoutKey: c.CheckoutKey,
 		BranchID: c.BranchID, BranchName: c.BranchName, UsedPaymentMethod: c.UsedPaymentMethod,
 		BillingAddress: c.BillingAddress, DeliveryAddress: c.DeliveryAddress,
+	}
+	if c.Amount.IsValid() {
+		w.Amount = &c.Amount
 	}
 	if c.CashAmount.IsValid() {
 		w.CashAmount = &c.CashAmount
@@ -388,19 +452,15 @@ func scalarText(raw json.RawMessage) string {
 // yyyy-mm-dd HH:MM:SS, read as UTC), and a bare integer as Unix milliseconds,
 // which is how a Java date serializes by default. Anything else is the zero
 // time: the timestamp is informative and never worth failing a checkout for.
-func parseTimestamp(raw json.RawMessage) time.Time {
-	var ms int64
-	if len(raw) > 0 && raw[0] == '"' {
-		// A string: no integer attempt.
-	} else if json.Unmarshal(raw, &ms) == nil {
+func parseTimestamp(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if ms == 0 {
 			return time.Time{}
 		}
 		return time.UnixMilli(ms).UTC()
-	}
-	s := scalarText(raw)
-	if s == "" {
-		return time.Time{}
 	}
 	// Fraction digits after the seconds are accepted by every layout.
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {

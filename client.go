@@ -18,14 +18,13 @@ import (
 	"time"
 )
 
-// Environment says where the Merchant API is and how it is addressed.
+// Environment says where the Merchant API is and where its payment page
+// may send the shopper.
 type Environment struct {
-	// Name: "test", "live", "paymennt-test", "paymennt-live" or "custom".
+	// Name: "paymennt-test", "paymennt-live", "test", "live" or "custom".
 	Name string
 	// BaseURL ends in "/mer/v2.0/" (or any path with a trailing slash).
 	BaseURL string
-	// KeyHeader and SecretHeader carry the credentials.
-	KeyHeader, SecretHeader string
 	// PaymentHosts are the hosts (host or host:port) a checkout's
 	// redirectUrl may point to.
 	PaymentHosts []string
@@ -33,8 +32,9 @@ type Environment struct {
 	Live bool
 }
 
-// Header names of the two API generations: the PointCheckout spec and SDKs
-// use the first pair, the spec after the rebrand to paymennt the second.
+// The credential headers. The PointCheckout spec, the official SDK and
+// plugins (also against the paymennt hosts) use the first pair, the paymennt
+// spec the second; every request carries both, so either reading works.
 const (
 	pointCheckoutKeyHeader    = "X-PointCheckout-Api-Key"
 	pointCheckoutSecretHeader = "X-PointCheckout-Api-Secret"
@@ -42,58 +42,70 @@ const (
 	paymenntSecretHeader      = "X-Paymennt-Api-Secret"
 )
 
-// TestEnvironment is PointCheckout's test system: no real money moves.
-func TestEnvironment() Environment {
-	return Environment{
-		Name:         "test",
-		BaseURL:      "https://api.test.pointcheckout.com/mer/v2.0/",
-		KeyHeader:    pointCheckoutKeyHeader,
-		SecretHeader: pointCheckoutSecretHeader,
-		PaymentHosts: []string{"pay.test.pointcheckout.com"},
-	}
-}
+// The payment page hosts of both brands: after the rebrand a checkout
+// created on either API host may send the shopper to either page host.
+var (
+	testPaymentHosts = []string{"pay.test.paymennt.com", "pay.test.pointcheckout.com"}
+	livePaymentHosts = []string{"pay.paymennt.com", "pay.pointcheckout.com"}
+)
 
-// LiveEnvironment is PointCheckout's production system.
-func LiveEnvironment() Environment {
-	return Environment{
-		Name:         "live",
-		BaseURL:      "https://api.pointcheckout.com/mer/v2.0/",
-		KeyHeader:    pointCheckoutKeyHeader,
-		SecretHeader: pointCheckoutSecretHeader,
-		PaymentHosts: []string{"pay.pointcheckout.com"},
-		Live:         true,
-	}
-}
-
-// PaymenntTestEnvironment is the test system under the paymennt name, which
-// expects the paymennt header names.
+// PaymenntTestEnvironment is the test system at api.test.paymennt.com, the
+// API's current home: no real money moves.
 func PaymenntTestEnvironment() Environment {
 	return Environment{
 		Name:         "paymennt-test",
 		BaseURL:      "https://api.test.paymennt.com/mer/v2.0/",
-		KeyHeader:    paymenntKeyHeader,
-		SecretHeader: paymenntSecretHeader,
-		PaymentHosts: []string{"pay.test.paymennt.com"},
+		PaymentHosts: slices.Clone(testPaymentHosts),
 	}
 }
 
-// PaymenntLiveEnvironment is the production system under the paymennt name.
+// PaymenntLiveEnvironment is the production system at api.paymennt.com.
 func PaymenntLiveEnvironment() Environment {
 	return Environment{
 		Name:         "paymennt-live",
 		BaseURL:      "https://api.paymennt.com/mer/v2.0/",
-		KeyHeader:    paymenntKeyHeader,
-		SecretHeader: paymenntSecretHeader,
-		PaymentHosts: []string{"pay.paymennt.com"},
+		PaymentHosts: slices.Clone(livePaymentHosts),
 		Live:         true,
 	}
+}
+
+// TestEnvironment is the test system under its PointCheckout name
+// (api.test.pointcheckout.com), for accounts configured with it.
+func TestEnvironment() Environment {
+	return Environment{
+		Name:         "test",
+		BaseURL:      "https://api.test.pointcheckout.com/mer/v2.0/",
+		PaymentHosts: slices.Clone(testPaymentHosts),
+	}
+}
+
+// LiveEnvironment is the production system under its PointCheckout name
+// (api.pointcheckout.com).
+func LiveEnvironment() Environment {
+	return Environment{
+		Name:         "live",
+		BaseURL:      "https://api.pointcheckout.com/mer/v2.0/",
+		PaymentHosts: slices.Clone(livePaymentHosts),
+		Live:         true,
+	}
+}
+
+// presetForHost names the preset whose API lives on host, for the advice an
+// API redirect gets.
+func presetForHost(host string) string {
+	for _, env := range []Environment{PaymenntTestEnvironment(), PaymenntLiveEnvironment(), TestEnvironment(), LiveEnvironment()} {
+		if u, err := url.Parse(env.BaseURL); err == nil && strings.EqualFold(u.Host, host) {
+			return env.Name
+		}
+	}
+	return ""
 }
 
 // CustomEnvironment points the client at any Merchant API double, such as
 // pointcheckouttest.Server or a recording proxy. baseURL must be an
 // absolute http or https URL without user info, query or fragment; a
-// trailing slash is added to its path if missing. The PointCheckout header
-// names are used, and the base URL's host is the only payment host.
+// trailing slash is added to its path if missing. The base URL's host is
+// the only payment host.
 func CustomEnvironment(baseURL string) (Environment, error) {
 	u, err := parseBaseURL(baseURL)
 	if err != nil {
@@ -102,27 +114,25 @@ func CustomEnvironment(baseURL string) (Environment, error) {
 	return Environment{
 		Name:         "custom",
 		BaseURL:      u.String(),
-		KeyHeader:    pointCheckoutKeyHeader,
-		SecretHeader: pointCheckoutSecretHeader,
 		PaymentHosts: []string{u.Host},
 	}, nil
 }
 
-// EnvironmentNamed returns the preset called name ("test", "live",
-// "paymennt-test" or "paymennt-live"), for configuration read from a file
-// or the process environment.
+// EnvironmentNamed returns the preset called name ("paymennt-test",
+// "paymennt-live", "test" or "live"), for configuration read from a file or
+// the process environment.
 func EnvironmentNamed(name string) (Environment, error) {
 	switch name {
-	case "test":
-		return TestEnvironment(), nil
-	case "live":
-		return LiveEnvironment(), nil
 	case "paymennt-test":
 		return PaymenntTestEnvironment(), nil
 	case "paymennt-live":
 		return PaymenntLiveEnvironment(), nil
+	case "test":
+		return TestEnvironment(), nil
+	case "live":
+		return LiveEnvironment(), nil
 	}
-	return Environment{}, fmt.Errorf("pointcheckout: unknown environment %q (want test, live, paymennt-test or paymennt-live)", clip(name))
+	return Environment{}, fmt.Errorf("pointcheckout: unknown environment %q (want paymennt-test, paymennt-live, test or live)", clip(name))
 }
 
 // parseBaseURL checks a base URL and gives its path a trailing slash, so
@@ -180,6 +190,10 @@ type ClientConfig struct {
 	// doubles per attempt up to 2s (or RetryBaseDelay if larger), with
 	// full jitter.
 	RetryBaseDelay time.Duration
+	// ThreeDecimalAmounts lets amounts of three-decimal currencies (BHD,
+	// KWD, OMR, JOD) carry a non-zero third decimal. Off by default: such an
+	// amount is refused before any network call (see SECURITY.md).
+	ThreeDecimalAmounts bool
 	// Logger receives a Debug record per API call and a Warn record per
 	// retry; nil discards them.
 	Logger *slog.Logger
@@ -246,13 +260,18 @@ type Client struct {
 	// this closure: fmt prints a func as an address whatever the verb and
 	// however it reaches it, while a string or a pointer to a struct held
 	// in an unexported field is printed raw by %s or %+v of a Client value.
-	auth       func(http.Header)
+	auth func(http.Header)
+	// scrub removes the credentials from gateway text, for the same reason
+	// a closure.
+	scrub      func(string) string
 	hc         *http.Client
 	timeout    time.Duration
 	maxRetries int
 	baseDelay  time.Duration
 	maxDelay   time.Duration
-	log        *slog.Logger
+	// twoDecimals refuses a non-zero third decimal (not ThreeDecimalAmounts).
+	twoDecimals bool
+	log         *slog.Logger
 }
 
 // NewClient checks cfg and returns a Client. It makes no network call.
@@ -283,12 +302,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if env.Name == "" {
 		env.Name = "custom"
 	}
-	if env.KeyHeader == "" {
-		env.KeyHeader = pointCheckoutKeyHeader
-	}
-	if env.SecretHeader == "" {
-		env.SecretHeader = pointCheckoutSecretHeader
-	}
 	if len(env.PaymentHosts) == 0 {
 		env.PaymentHosts = []string{u.Host}
 	} else {
@@ -296,13 +309,15 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 
 	c := &Client{
-		env:        env,
-		base:       env.BaseURL,
-		auth:       authHeaders(env.KeyHeader, env.SecretHeader, cfg.Key, string(cfg.Secret)),
-		timeout:    cfg.Timeout,
-		maxRetries: cfg.MaxRetries,
-		baseDelay:  cfg.RetryBaseDelay,
-		log:        cfg.Logger,
+		env:         env,
+		base:        env.BaseURL,
+		auth:        authHeaders(cfg.Key, string(cfg.Secret)),
+		scrub:       scrubber(cfg.Key, string(cfg.Secret)),
+		timeout:     cfg.Timeout,
+		maxRetries:  cfg.MaxRetries,
+		baseDelay:   cfg.RetryBaseDelay,
+		log:         cfg.Logger,
+		twoDecimals: !cfg.ThreeDecimalAmounts,
 	}
 	if c.timeout == 0 {
 		c.timeout = defaultTimeout
@@ -330,11 +345,27 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
-// authHeaders captures the credentials in a closure that sets them.
-func authHeaders(keyHeader, secretHeader, key, secret string) func(http.Header) {
+// authHeaders captures the credentials in a closure that sets them under
+// both header families.
+func authHeaders(key, secret string) func(http.Header) {
 	return func(h http.Header) {
-		h.Set(keyHeader, key)
-		h.Set(secretHeader, secret)
+		h.Set(pointCheckoutKeyHeader, key)
+		h.Set(pointCheckoutSecretHeader, secret)
+		h.Set(paymenntKeyHeader, key)
+		h.Set(paymenntSecretHeader, secret)
+	}
+}
+
+// scrubber captures the credentials in a closure that blanks them out of
+// text the gateway wrote: an error envelope that echoes the request's
+// headers must not carry them into errors and logs.
+func scrubber(key, secret string) func(string) string {
+	r := strings.NewReplacer(secret, redacted, key, redacted)
+	return func(s string) string {
+		if !strings.Contains(s, key) && !strings.Contains(s, secret) {
+			return s
+		}
+		return r.Replace(s)
 	}
 }
 
@@ -411,7 +442,7 @@ func (c *Client) CreateWebCheckout(ctx context.Context, req *CheckoutRequest) (*
 	if req == nil {
 		return nil, fmt.Errorf("pointcheckout: %s: %w: no request", opCreate, ErrInvalidRequest)
 	}
-	if err := req.Validate(); err != nil {
+	if err := req.validate(c.twoDecimals); err != nil {
 		return nil, err
 	}
 	body, err := req.MarshalJSON()
@@ -593,12 +624,14 @@ func (c *Client) RefundCheckout(ctx context.Context, checkoutID string, r Refund
 	if err != nil {
 		return nil, err
 	}
-	var v validator
+	v := validator{twoDecimals: c.twoDecimals}
 	switch {
 	case !r.Amount.IsValid():
 		v.add("amount", "required (with its currency)")
 	case r.Amount.IsZero():
 		v.add("amount", "must be greater than zero")
+	default:
+		v.decimals("amount", r.Amount)
 	}
 	v.text("note", r.Note)
 	if r.ReferenceID != "" {
@@ -614,8 +647,17 @@ func (c *Client) RefundCheckout(ctx context.Context, checkoutID string, r Refund
 	if r.ReferenceID != "" {
 		q.Set("referenceId", r.ReferenceID)
 	}
+	// The spec reads the refund from the query, the official SDK sends the
+	// amount in a JSON body: both carry the same values.
+	body, err := json.Marshal(struct {
+		Amount   Money  `json:"amount"`
+		Currency string `json:"currency"`
+	}{r.Amount, r.Amount.Currency()})
+	if err != nil {
+		return nil, fmt.Errorf("pointcheckout: %s: %w: %w", opRefund, ErrInvalidRequest, err)
+	}
 	var co Checkout
-	if err := c.do(ctx, &call{op: opRefund, method: http.MethodPost, path: p, query: q, checkoutID: checkoutID}, &co); err != nil {
+	if err := c.do(ctx, &call{op: opRefund, method: http.MethodPost, path: p, query: q, body: body, checkoutID: checkoutID}, &co); err != nil {
 		return nil, err
 	}
 	return &co, nil
@@ -754,6 +796,9 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 		_ = resp.Body.Close()
 	}()
 	status = resp.StatusCode
+	if status >= 300 && status < 400 && resp.Header.Get("Location") != "" {
+		return status, 0, redirected(cl.op, status, req.URL, resp.Header.Get("Location"))
+	}
 	if status == http.StatusTooManyRequests {
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	}
@@ -784,20 +829,20 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 		// A redirect or an informational status is no answer of the API's.
 		return status, retryAfter, unreadable(cl.op, status, "with an envelope outside 2xx, 4xx and 5xx")
 	case !ok2xx:
-		return status, retryAfter, &APIError{Op: cl.op, StatusCode: status, Message: clipMessage(env.Error)}
+		return status, retryAfter, &APIError{Op: cl.op, StatusCode: status, Message: clipMessage(c.scrub(env.Error))}
 	case !*env.Success:
 		// The API refuses with HTTP 400; a refusal that came with a 2xx
 		// status is reported as the 400 it means.
-		return status, 0, &APIError{Op: cl.op, StatusCode: http.StatusBadRequest, Message: clipMessage(env.Error)}
+		return status, 0, &APIError{Op: cl.op, StatusCode: http.StatusBadRequest, Message: clipMessage(c.scrub(env.Error))}
 	case env.Result == nil:
 		// JSON null empties the preset destination.
 		return status, 0, unreadable(cl.op, status, "success without a result")
 	case err != nil:
-		return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(err.Error()))
+		return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(c.scrub(err.Error())))
 	}
 	if wire != nil {
 		if err := out.(*Checkout).fromWire(wire); err != nil {
-			return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(err.Error()))
+			return status, 0, unreadable(cl.op, status, "result unreadable: "+clipMessage(c.scrub(err.Error())))
 		}
 	}
 	return status, 0, nil
@@ -816,6 +861,23 @@ func unreadable(op string, status int, what string) *APIError {
 		code = http.StatusBadGateway
 	}
 	return &APIError{Op: op, StatusCode: code, Message: fmt.Sprintf("answer (HTTP %d) %s", status, what)}
+}
+
+// redirected reports an API answer that is a redirect. The client never
+// follows one (the credentials would go along), and it is no outage either:
+// the API has moved, so the error names the new host and the environment
+// to use instead.
+func redirected(op string, status int, from *url.URL, location string) *APIError {
+	to, err := from.Parse(location)
+	if err != nil || to.Host == "" {
+		return &APIError{Op: op, StatusCode: status, Message: "the API answered with a redirect to an unreadable location; check the Environment's BaseURL"}
+	}
+	advice := fmt.Sprintf("CustomEnvironment(%q)", clip(to.Scheme+"://"+to.Host+"/mer/v2.0/"))
+	if name := presetForHost(to.Host); name != "" {
+		advice = fmt.Sprintf("the %q environment (EnvironmentNamed(%q))", name, name)
+	}
+	return &APIError{Op: op, StatusCode: status, Message: fmt.Sprintf(
+		"the API at %s redirects to host %s, which this client does not follow; use %s", clip(from.Host), clip(to.Host), advice)}
 }
 
 // clipMessage bounds API text quoted in errors and logs.

@@ -24,6 +24,7 @@ func sandbox(t *testing.T, opts ...pointcheckouttest.Option) (*pointcheckouttest
 	c := srv.Client(func(cfg *pc.ClientConfig) {
 		cfg.Timeout = 2 * time.Second
 		cfg.RetryBaseDelay = time.Millisecond
+		cfg.ThreeDecimalAmounts = true // 12.345 KWD on purpose
 	})
 	t.Cleanup(c.CloseIdleConnections)
 	return srv, c
@@ -156,9 +157,7 @@ func TestSandboxRefusesWrongCredentials(t *testing.T) {
 		mod  func(*pc.ClientConfig)
 	}{
 		{"wrong secret", func(cfg *pc.ClientConfig) { cfg.Secret = "nope" }},
-		{"wrong header spelling", func(cfg *pc.ClientConfig) {
-			cfg.Environment.KeyHeader, cfg.Environment.SecretHeader = "X-Paymennt-Api-Key", "X-Paymennt-Api-Secret"
-		}},
+		{"wrong key", func(cfg *pc.ClientConfig) { cfg.Key = "nope" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,13 +357,16 @@ func TestSandboxWrongAnswersAreDecodedFaithfully(t *testing.T) {
 		}
 	}
 
-	t.Run("a currency the amount cannot be in is unreadable", func(t *testing.T) {
+	t.Run("a currency the amount cannot be in reads as no amount", func(t *testing.T) {
 		srv, c := sandbox(t)
 		co, err := c.CreateWebCheckout(t.Context(), validRequest(t, "12.345", "KWD"))
 		require.NoError(t, err)
 		srv.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.WrongCurrency())
-		_, err = c.GetCheckout(t.Context(), co.ID)
-		require.ErrorIs(t, err, pc.ErrUnavailable, "12.345 USD does not exist")
+		got, err := c.GetCheckout(t.Context(), co.ID)
+		require.NoError(t, err, "an answer, not an outage: nothing to retry")
+		assert.False(t, got.Amount.IsValid(), "12.345 USD does not exist")
+		assert.Equal(t, co.ID, got.ID)
+		assert.Equal(t, 1, endpointCount(srv, pointcheckouttest.EndpointGet))
 	})
 	t.Run("a search answering another request id finds nothing", func(t *testing.T) {
 		srv, c := sandbox(t)

@@ -171,22 +171,22 @@ func customEnv(t testing.TB, base string) pc.Environment {
 }
 
 func TestEnvironmentPresets(t *testing.T) {
+	testHosts := []string{"pay.test.paymennt.com", "pay.test.pointcheckout.com"}
+	liveHosts := []string{"pay.paymennt.com", "pay.pointcheckout.com"}
 	tests := []struct {
-		name, base, keyHeader, secretHeader, payHost string
-		env                                          func() pc.Environment
-		live                                         bool
+		name, base string
+		hosts      []string
+		env        func() pc.Environment
+		live       bool
 	}{
-		{"test", "https://api.test.pointcheckout.com/mer/v2.0/", "X-PointCheckout-Api-Key", "X-PointCheckout-Api-Secret", "pay.test.pointcheckout.com", pc.TestEnvironment, false},
-		{"live", "https://api.pointcheckout.com/mer/v2.0/", "X-PointCheckout-Api-Key", "X-PointCheckout-Api-Secret", "pay.pointcheckout.com", pc.LiveEnvironment, true},
-		{"paymennt-test", "https://api.test.paymennt.com/mer/v2.0/", "X-Paymennt-Api-Key", "X-Paymennt-Api-Secret", "pay.test.paymennt.com", pc.PaymenntTestEnvironment, false},
-		{"paymennt-live", "https://api.paymennt.com/mer/v2.0/", "X-Paymennt-Api-Key", "X-Paymennt-Api-Secret", "pay.paymennt.com", pc.PaymenntLiveEnvironment, true},
+		{"paymennt-test", "https://api.test.paymennt.com/mer/v2.0/", testHosts, pc.PaymenntTestEnvironment, false},
+		{"paymennt-live", "https://api.paymennt.com/mer/v2.0/", liveHosts, pc.PaymenntLiveEnvironment, true},
+		{"test", "https://api.test.pointcheckout.com/mer/v2.0/", testHosts, pc.TestEnvironment, false},
+		{"live", "https://api.pointcheckout.com/mer/v2.0/", liveHosts, pc.LiveEnvironment, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want := pc.Environment{
-				Name: tt.name, BaseURL: tt.base, KeyHeader: tt.keyHeader, SecretHeader: tt.secretHeader,
-				PaymentHosts: []string{tt.payHost}, Live: tt.live,
-			}
+			want := pc.Environment{Name: tt.name, BaseURL: tt.base, PaymentHosts: tt.hosts, Live: tt.live}
 			got := tt.env()
 			assert.Equal(t, want, got)
 			named, err := pc.EnvironmentNamed(tt.name)
@@ -230,11 +230,7 @@ func TestCustomEnvironment(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, pc.Environment{
-				Name: "custom", BaseURL: tt.base,
-				KeyHeader: "X-PointCheckout-Api-Key", SecretHeader: "X-PointCheckout-Api-Secret",
-				PaymentHosts: []string{tt.host},
-			}, env)
+			assert.Equal(t, pc.Environment{Name: "custom", BaseURL: tt.base, PaymentHosts: []string{tt.host}}, env)
 		})
 	}
 }
@@ -268,11 +264,7 @@ func TestNewClientRefusesBadConfig(t *testing.T) {
 func TestNewClientFillsEnvironmentDefaults(t *testing.T) {
 	c := newTestClient(t, pc.Environment{BaseURL: "http://127.0.0.1:9/api"}, nil)
 	env := c.Environment()
-	assert.Equal(t, pc.Environment{
-		Name: "custom", BaseURL: "http://127.0.0.1:9/api/",
-		KeyHeader: "X-PointCheckout-Api-Key", SecretHeader: "X-PointCheckout-Api-Secret",
-		PaymentHosts: []string{"127.0.0.1:9"},
-	}, env)
+	assert.Equal(t, pc.Environment{Name: "custom", BaseURL: "http://127.0.0.1:9/api/", PaymentHosts: []string{"127.0.0.1:9"}}, env)
 	env.PaymentHosts[0] = "evil.example"
 	assert.Equal(t, []string{"127.0.0.1:9"}, c.Environment().PaymentHosts)
 }
@@ -288,14 +280,8 @@ func answerAll(w http.ResponseWriter, r *http.Request, _ int) {
 }
 
 func TestRequestsPerEnvironment(t *testing.T) {
-	envs := []struct {
-		preset                  func() pc.Environment
-		keyHeader, secretHeader string
-	}{
-		{pc.TestEnvironment, "X-PointCheckout-Api-Key", "X-PointCheckout-Api-Secret"},
-		{pc.LiveEnvironment, "X-PointCheckout-Api-Key", "X-PointCheckout-Api-Secret"},
-		{pc.PaymenntTestEnvironment, "X-Paymennt-Api-Key", "X-Paymennt-Api-Secret"},
-		{pc.PaymenntLiveEnvironment, "X-Paymennt-Api-Key", "X-Paymennt-Api-Secret"},
+	envs := []struct{ preset func() pc.Environment }{
+		{pc.PaymenntTestEnvironment}, {pc.PaymenntLiveEnvironment}, {pc.TestEnvironment}, {pc.LiveEnvironment},
 	}
 	ops := []struct {
 		name    string
@@ -304,6 +290,8 @@ func TestRequestsPerEnvironment(t *testing.T) {
 		rawPath string
 		query   url.Values
 		body    bool
+		// jsonBody is the exact body, when the operation sends a fixed one.
+		jsonBody string
 	}{
 		{
 			name: "create",
@@ -385,6 +373,7 @@ func TestRequestsPerEnvironment(t *testing.T) {
 			},
 			method: "POST", rawPath: "/mer/v2.0/checkout/1001/refund",
 			query: url.Values{"amount": {"100.00"}, "currency": {"AED"}, "note": {"Out of stock"}},
+			body:  true, jsonBody: `{"amount":100.00,"currency":"AED"}`,
 		},
 		{
 			name: "refund with reference in 3 decimals",
@@ -394,6 +383,7 @@ func TestRequestsPerEnvironment(t *testing.T) {
 			},
 			method: "POST", rawPath: "/mer/v2.0/checkout/1001/refund",
 			query: url.Values{"amount": {"12.300"}, "currency": {"KWD"}, "note": {"n"}, "referenceId": {"REF-1"}},
+			body:  true, jsonBody: `{"amount":12.300,"currency":"KWD"}`,
 		},
 	}
 	for _, e := range envs {
@@ -411,17 +401,21 @@ func TestRequestsPerEnvironment(t *testing.T) {
 				assert.Equal(t, op.method, r.Method)
 				assert.Equal(t, op.rawPath, r.RawPath)
 				assert.Equal(t, op.query, r.Query)
-				assert.Equal(t, []string{testKey}, r.Header.Values(e.keyHeader))
-				assert.Equal(t, []string{testSecret}, r.Header.Values(e.secretHeader))
+				// Both header families, whatever the host: the SDK sends
+				// the PointCheckout pair to the paymennt hosts too.
+				for _, h := range []string{"X-PointCheckout-Api-Key", "X-Paymennt-Api-Key"} {
+					assert.Equal(t, []string{testKey}, r.Header.Values(h))
+				}
+				for _, h := range []string{"X-PointCheckout-Api-Secret", "X-Paymennt-Api-Secret"} {
+					assert.Equal(t, []string{testSecret}, r.Header.Values(h))
+				}
 				assert.Equal(t, "application/json", r.Header.Get("Accept"))
-				// Only the environment's own header spelling is sent.
-				other := map[string]string{
-					"X-PointCheckout-Api-Key": "X-Paymennt-Api-Key", "X-Paymennt-Api-Key": "X-PointCheckout-Api-Key",
-				}[e.keyHeader]
-				assert.Empty(t, r.Header.Values(other))
 				if op.body {
 					assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 					assert.True(t, json.Valid(r.Body))
+					if op.jsonBody != "" {
+						assert.JSONEq(t, op.jsonBody, string(r.Body))
+					}
 				} else {
 					assert.Empty(t, r.Body)
 					assert.Empty(t, r.Header.Get("Content-Type"))
@@ -445,7 +439,7 @@ func TestCreateWebCheckoutBody(t *testing.T) {
 			f := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 				writeBody(w, 200, ok(checkoutJSON("7", "req-1", "order-1", tt.currency, tt.want, "PENDING")))
 			})
-			c := newTestClient(t, customEnv(t, f.base()), nil)
+			c := newTestClient(t, customEnv(t, f.base()), func(cfg *pc.ClientConfig) { cfg.ThreeDecimalAmounts = true })
 			req := validRequest(t, tt.amount, tt.currency)
 			req.Customer.Phone = "+971500000000"
 			co, err := c.CreateWebCheckout(t.Context(), req)
@@ -507,7 +501,7 @@ func TestErrorMapping(t *testing.T) {
 		{"proxy page with 404", 404, "<html>not here</html>", []error{pc.ErrUnavailable}, 502, "HTTP 404"},
 		{"proxy page with 400", 400, "<html>bad</html>", []error{pc.ErrUnavailable}, 502, "HTTP 400"},
 		{"success without result", 200, `{"success":true,"result":null}`, []error{pc.ErrUnavailable}, 502, "without a result"},
-		{"unreadable amount", 200, ok(checkoutJSON("1", "r", "o", "AED", "1.234", "PAID")), []error{pc.ErrUnavailable}, 502, "result unreadable"},
+		{"checkout without an id", 200, ok(`{"id":null,"amount":1,"currency":"AED"}`), []error{pc.ErrUnavailable}, 502, "result unreadable"},
 		{"oversized answer", 200, ok(`{"pad":"` + strings.Repeat("x", 2<<20) + `"}`), []error{pc.ErrUnavailable}, 502, "larger than"},
 	}
 	for _, tt := range tests {
@@ -1059,11 +1053,109 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		http.Redirect(w, r, elsewhere.URL+"/steal", http.StatusTemporaryRedirect)
 	})
 	for _, hc := range []*http.Client{nil, {}} {
-		c := newTestClient(t, customEnv(t, f.base()), func(cfg *pc.ClientConfig) { cfg.HTTPClient = hc; cfg.MaxRetries = -1 })
+		c := newTestClient(t, customEnv(t, f.base()), func(cfg *pc.ClientConfig) { cfg.HTTPClient = hc })
 		_, err := c.GetCheckout(t.Context(), "1")
-		require.ErrorIs(t, err, pc.ErrUnavailable)
+		var apiErr *pc.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
 	}
 	assert.Empty(t, elsewhere.requests())
+	assert.Len(t, f.requests(), 2, "a redirect is an answer, not an outage: no retry")
+}
+
+// TestRedirectNamesTheNewHost: an API host that moved (the legacy
+// PointCheckout host redirecting to paymennt's) gives an error that says
+// where it went and which environment to use, not "unavailable".
+func TestRedirectNamesTheNewHost(t *testing.T) {
+	tests := []struct {
+		name, location string
+		code           int
+		want           []string
+	}{
+		{"legacy live to paymennt", "https://api.paymennt.com/mer/v2.0/checkout/1", 301, []string{"api.paymennt.com", `"paymennt-live"`}},
+		{"legacy test to paymennt", "https://api.test.paymennt.com/mer/v2.0/checkout/1", 308, []string{"api.test.paymennt.com", `"paymennt-test"`}},
+		{"paymennt to legacy", "https://api.pointcheckout.com/mer/v2.0/checkout/1", 302, []string{"api.pointcheckout.com", `"live"`}},
+		{"unknown host", "https://gw.example.net/v2/checkout/1", 307, []string{"gw.example.net", `CustomEnvironment("https://gw.example.net/mer/v2.0/")`}},
+		{"relative location", "/elsewhere/checkout/1", 301, []string{"127.0.0.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+				w.Header().Set("Location", tt.location)
+				w.WriteHeader(tt.code)
+			})
+			c := newTestClient(t, customEnv(t, f.base()), nil)
+			for _, call := range []func() error{
+				func() error { _, err := c.GetCheckout(t.Context(), "1"); return err },
+				func() error { _, err := c.CreateWebCheckout(t.Context(), validRequest(t, "1", "AED")); return err },
+			} {
+				err := call()
+				require.Error(t, err)
+				assert.NotErrorIs(t, err, pc.ErrUnavailable)
+				var apiErr *pc.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.code, apiErr.StatusCode)
+				for _, w := range tt.want {
+					assert.Contains(t, err.Error(), w)
+				}
+			}
+			assert.Equal(t, 1, f.count(http.MethodGet), "the create's unknown-outcome lookup is not run for a redirect")
+		})
+	}
+}
+
+// TestGatewayTextIsScrubbed: an error envelope that echoes the request's
+// credentials does not carry them into the error.
+func TestGatewayTextIsScrubbed(t *testing.T) {
+	for _, status := range []int{200, 400, 401, 500} {
+		f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			writeBody(w, status, fail("bad credentials: key="+r.Header.Get("X-PointCheckout-Api-Key")+
+				" secret="+r.Header.Get("X-Paymennt-Api-Secret")))
+		})
+		c := newTestClient(t, customEnv(t, f.base()), func(cfg *pc.ClientConfig) { cfg.MaxRetries = -1 })
+		_, err := c.GetCheckout(t.Context(), "1")
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), testSecret, "HTTP %d", status)
+		assert.NotContains(t, err.Error(), testKey, "HTTP %d", status)
+		assert.Contains(t, err.Error(), "bad credentials: key=[REDACTED]", "HTTP %d", status)
+	}
+}
+
+// TestThreeDecimalAmounts: a non-zero third decimal is refused before any
+// network call unless the client opts in; two decimals in a three-decimal
+// currency are fine.
+func TestThreeDecimalAmounts(t *testing.T) {
+	tests := []struct {
+		amount, currency string
+		optIn, wantErr   bool
+	}{
+		{"12.345", "KWD", false, true},
+		{"12.340", "KWD", false, false},
+		{"0.001", "BHD", false, true},
+		{"5.5", "OMR", false, false},
+		{"7.125", "JOD", false, true},
+		{"12.345", "KWD", true, false},
+		{"12.34", "AED", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.amount+tt.currency, func(t *testing.T) {
+			f := newFakeAPI(t, answerAll)
+			c := newTestClient(t, customEnv(t, f.base()), func(cfg *pc.ClientConfig) { cfg.ThreeDecimalAmounts = tt.optIn })
+			_, createErr := c.CreateWebCheckout(t.Context(), validRequest(t, tt.amount, tt.currency))
+			_, refundErr := c.RefundCheckout(t.Context(), "1001", pc.RefundRequest{Amount: money(t, tt.amount, tt.currency), Note: "n"})
+			for _, err := range []error{createErr, refundErr} {
+				if !tt.wantErr {
+					assert.NotErrorIs(t, err, pc.ErrInvalidRequest)
+					continue
+				}
+				require.ErrorIs(t, err, pc.ErrInvalidRequest)
+				assert.Contains(t, err.Error(), "third decimal")
+			}
+			if tt.wantErr {
+				assert.Empty(t, f.requests())
+			}
+		})
+	}
 }
 
 func TestUserHTTPClientIsUsed(t *testing.T) {
@@ -1215,7 +1307,7 @@ func FuzzClientAnswer(f *testing.F) {
 				return
 			}
 			if co != nil {
-				assert.True(t, co.Amount.IsValid(), "a checkout without an exact amount")
+				assert.NotEmpty(t, co.ID, "a checkout without an id")
 			}
 		}
 		check(c.GetCheckout(context.Background(), "1"))

@@ -41,6 +41,7 @@ func newFaultRig(t *testing.T) *faultRig {
 		c.Client = s.gw.Client(func(cc *pointcheckout.ClientConfig) {
 			cc.Timeout = 150 * time.Millisecond
 			cc.RetryBaseDelay = 20 * time.Millisecond
+			cc.ThreeDecimalAmounts = true
 		})
 	})
 	return &faultRig{t: t, s: s, f: f, base: f.srv.URL, b: s.browser(), count: map[pointcheckouttest.Endpoint]int{}}

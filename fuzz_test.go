@@ -228,8 +228,11 @@ func FuzzClientOverLoopback(f *testing.F) {
 				return
 			}
 			for _, co := range cos {
-				if co == nil || !co.Amount.IsValid() {
-					t.Fatalf("%s: checkout without a valid amount: %+v", op, co)
+				if co == nil || co.ID == "" {
+					t.Fatalf("%s: checkout without an id: %+v", op, co)
+				}
+				if !co.Amount.IsValid() {
+					continue // read tolerantly; verification refuses it
 				}
 				if _, err := pointcheckout.NewMoney(co.Amount.Minor(), co.Amount.Currency()); err != nil {
 					t.Fatalf("%s: amount %v does not rebuild: %v", op, co.Amount, err)

@@ -706,9 +706,11 @@ func verify(ref Ref, co *Checkout) error {
 	if co.RequestID != ref.RequestID {
 		bad = append(bad, "requestId")
 	}
-	if co.Amount.Currency() != ref.Amount.Currency() {
+	// An amount that cannot be read in the currency the answer names is a
+	// mismatch like any other, never an outage to retry.
+	if co.answerCurrency() != ref.Amount.Currency() {
 		bad = append(bad, "currency")
-	} else if co.Amount.Minor() != ref.Amount.Minor() {
+	} else if !co.Amount.IsValid() || co.Amount.Minor() != ref.Amount.Minor() {
 		bad = append(bad, "amount")
 	}
 	if len(bad) == 0 {

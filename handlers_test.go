@@ -362,7 +362,8 @@ func TestGatewayTroubleDuringReturn(t *testing.T) {
 	}{
 		{"503 past every retry", nil, 20, pointcheckouttest.StatusCode(http.StatusServiceUnavailable)},
 		{"a gateway that never answers", func(s *shopHarness, c *pointcheckout.Config) {
-			c.Client = s.gw.Client() // the default timeout and retries
+			// The default timeout and retries.
+			c.Client = s.gw.Client(func(cc *pointcheckout.ClientConfig) { cc.ThreeDecimalAmounts = true })
 			c.ReturnTimeout = 300 * time.Millisecond
 		}, 4, pointcheckouttest.Delay(time.Minute)},
 	}

@@ -32,6 +32,7 @@ func (s *shopHarness) config() pointcheckout.Config {
 		Client: s.gw.Client(func(c *pointcheckout.ClientConfig) {
 			c.RetryBaseDelay = time.Millisecond
 			c.Timeout = 2 * time.Second
+			c.ThreeDecimalAmounts = true // ORD-KWD is 12.345 KWD on purpose
 		}),
 		Orders: pointcheckout.OrdersFunc(func(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
 			o, ok := s.orders[r.FormValue("order")]

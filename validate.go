@@ -10,8 +10,12 @@ import (
 // fields and value rules, so that a request the API would refuse fails here
 // without a network call. It returns a [*ValidationError] naming every bad
 // field, or nil.
-func (r *CheckoutRequest) Validate() error {
-	var v validator
+func (r *CheckoutRequest) Validate() error { return r.validate(false) }
+
+// validate is Validate; twoDecimals also refuses amounts with a non-zero
+// third decimal (see ClientConfig.ThreeDecimalAmounts).
+func (r *CheckoutRequest) validate(twoDecimals bool) error {
+	v := validator{twoDecimals: twoDecimals}
 	v.text("requestId", r.RequestID)
 	v.text("orderId", r.OrderID)
 	cur := r.Amount.Currency()
@@ -20,6 +24,8 @@ func (r *CheckoutRequest) Validate() error {
 		v.add("amount", "required (with its currency)")
 	case r.Amount.IsZero():
 		v.add("amount", "must be greater than zero")
+	default:
+		v.decimals("amount", r.Amount)
 	}
 	if len(r.Items) == 0 {
 		v.add("items", "at least one item is required")
@@ -80,6 +86,8 @@ type validator struct {
 	// totals.x, "items" and 2 for items[2].x, "" for top-level fields.
 	scope string
 	index int
+	// twoDecimals refuses a non-zero third decimal.
+	twoDecimals bool
 }
 
 func (v *validator) within(scope string, index int) { v.scope, v.index = scope, index }
@@ -142,6 +150,17 @@ func (v *validator) money(field string, m Money, cur string, required bool) {
 		}
 	case cur != "" && m.Currency() != cur:
 		v.add(field, "must be in "+cur+", not "+m.Currency())
+	default:
+		v.decimals(field, m)
+	}
+}
+
+// decimals refuses, when asked to, an amount whose third decimal is not
+// zero: every known integration of the gateway sends two decimals, and how
+// it treats a third is not published.
+func (v *validator) decimals(field string, m Money) {
+	if exp, _ := CurrencyExponent(m.Currency()); v.twoDecimals && exp == 3 && m.Minor()%10 != 0 {
+		v.add(field, m.String()+" has a non-zero third decimal; the gateway is only known to take two (see ClientConfig.ThreeDecimalAmounts)")
 	}
 }
 

@@ -567,14 +567,8 @@ func TestEnvironmentDescribesTheServer(t *testing.T) {
 	env := s.Environment()
 	assert.Equal(t, s.URL+"/mer/v2.0/", env.BaseURL)
 	assert.Equal(t, s.BaseURL(), env.BaseURL)
-	assert.Equal(t, "X-PointCheckout-Api-Key", env.KeyHeader)
-	assert.Equal(t, "X-PointCheckout-Api-Secret", env.SecretHeader)
 	assert.Equal(t, []string{strings.TrimPrefix(s.URL, "http://")}, env.PaymentHosts)
 	assert.False(t, env.Live)
-
-	p, _ := newServer(t, pointcheckouttest.WithPaymenntHeaders())
-	assert.Equal(t, "X-Paymennt-Api-Key", p.Environment().KeyHeader)
-	assert.Equal(t, "X-Paymennt-Api-Secret", p.Environment().SecretHeader)
 }
 
 func TestStart(t *testing.T) {

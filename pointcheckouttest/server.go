@@ -170,14 +170,11 @@ func (s *Server) BaseURL() string { return s.URL + apiPrefix }
 func (s *Server) ConnectionsOpened() int64 { return s.conns.Load() }
 
 // Environment describes the server as a pointcheckout.Environment: its base
-// URL, the credential headers it expects, and its own host as the only
-// payment host.
+// URL and its own host as the only payment host.
 func (s *Server) Environment() pointcheckout.Environment {
 	return pointcheckout.Environment{
 		Name:         "custom",
 		BaseURL:      s.BaseURL(),
-		KeyHeader:    s.cfg.keyHeader,
-		SecretHeader: s.cfg.secretHeader,
 		PaymentHosts: []string{strings.TrimPrefix(s.URL, "http://")},
 	}
 }

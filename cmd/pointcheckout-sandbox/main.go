@@ -86,11 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
-	env := srv.Environment()
 	fmt.Fprintf(stdout, "PointCheckout sandbox listening on %s\n", srv.URL)
 	fmt.Fprintf(stdout, "  base URL:      %s\n", srv.BaseURL())
-	fmt.Fprintf(stdout, "  API key:       %s  (header %s)\n", srv.Key, env.KeyHeader)
-	fmt.Fprintf(stdout, "  API secret:    %s  (header %s)\n", srv.Secret, env.SecretHeader)
+	fmt.Fprintf(stdout, "  API key:       %s\n", srv.Key)
+	fmt.Fprintf(stdout, "  API secret:    %s\n", srv.Secret)
 	fmt.Fprintf(stdout, "  checkouts expire after %s\n", ttl.String())
 	fmt.Fprintln(stdout, "  test cards (any MM/YY expiry, any 3 digit CVV, e.g. 12/25, 100, TEST USER):")
 	for _, c := range pointcheckouttest.TestCards() {
