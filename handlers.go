@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,14 @@ type RefFinder interface {
 	FindRef(ctx context.Context, checkoutID string) (Ref, error)
 }
 
+// RequestRefFinder is a RefFinder that also finds a Ref by its request id.
+// When a shopper comes back with the signed return token but without the
+// cookie, the Handler then asks the gateway about the checkout id the shop
+// recorded at /pay, rather than the one the return URL's query names.
+type RequestRefFinder interface {
+	FindRefByRequestID(ctx context.Context, requestID string) (Ref, error)
+}
+
 // ErrVerification reports a checkout whose API answer does not match the Ref
 // the shop created it with. It is a security event: the order is not updated.
 var ErrVerification = errors.New("pointcheckout: checkout does not match its reference")
@@ -121,7 +130,8 @@ type Config struct {
 	Orders Orders
 	// Updater receives every verified update.
 	Updater OrderUpdater
-	// Refs finds recorded Refs for /pay/notify. If nil and Updater
+	// Refs finds recorded Refs for /pay/notify (and, if it is a
+	// RequestRefFinder, for returns without the cookie). If nil and Updater
 	// implements RefFinder, Updater is used; with neither, /pay/notify
 	// answers 501.
 	Refs RefFinder
@@ -157,8 +167,8 @@ type Config struct {
 	// RenderPage replaces the default HTML pages (confirming, error). It
 	// must write the status code it is given.
 	RenderPage func(w http.ResponseWriter, r *http.Request, p Page)
-	// Logger receives structured logs; nil discards them. Logs never hold
-	// credentials, cookie values or tokens.
+	// Logger receives structured logs; nil means slog.Default(). Logs never
+	// hold credentials, cookie values or tokens.
 	Logger *slog.Logger
 	// PollTimeout is how long /pay/return waits for a PENDING checkout to
 	// settle before showing the confirming page (default 3s; negative: no
@@ -205,8 +215,12 @@ type Handler struct {
 	redirectHost map[string]bool
 	allowHTTP    bool
 	alwaysSecure bool
-	cop          *http.CrossOriginProtection
-	now          func() time.Time
+	// local is set when the gateway is on loopback (the sandbox): error
+	// pages then name the cause, for the developer at the keyboard.
+	local   bool
+	cop     *http.CrossOriginProtection
+	flights flights
+	now     func() time.Time
 }
 
 const (
@@ -214,8 +228,20 @@ const (
 	tokenParam  = "t"
 	tokenName   = "pc_return"
 	resultName  = "pc_result"
-	tokenMaxAge = 24 * time.Hour
+	// tokenMaxAge is how long a return URL stays valid: as long as the
+	// checkout cookie, which is long enough to pay.
+	tokenMaxAge = DefaultCookieMaxAge
 	resultTTL   = 10 * time.Minute
+	// The query parameters the hosted page appends to the return URL.
+	checkoutParam  = "checkout"
+	referenceParam = "reference"
+	// flightTimeout bounds a shared gateway call, which no single caller's
+	// context bounds; flightRetain is how long its result is kept.
+	flightTimeout = 2 * time.Minute
+	flightRetain  = time.Minute
+	// finalFresh is how long a final status answers later callers (a
+	// notification right after the return) without a new gateway call.
+	finalFresh = time.Second
 )
 
 // New checks cfg and builds a Handler. Anything missing or unsafe is an
@@ -267,15 +293,15 @@ func New(cfg Config) (*Handler, error) {
 	// A prefix such as "//host" or "/\host" would be read by browsers as
 	// another site wherever it is used as a link (the confirming page's
 	// refresh, the cookie path), so only a plain path is accepted.
-	if !isLocalPath(h.prefix) || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#\\") {
+	if !isSitePath(h.prefix) || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#") {
 		return nil, fmt.Errorf("pointcheckout: config: Prefix %q must be a path on this site: start with a single /, not end with /", clip(h.prefix))
 	}
 	for _, u := range []*string{&h.successURL, &h.failureURL} {
 		if *u == "" {
 			*u = "/"
 		}
-		if !isLocalPath(*u) {
-			return nil, fmt.Errorf("pointcheckout: config: SuccessURL and FailureURL must be paths on this site, got %q", *u)
+		if !isSitePath(*u) {
+			return nil, fmt.Errorf("pointcheckout: config: SuccessURL and FailureURL must be canonical paths on this site (no backslash, no dot segments), got %q", clip(*u))
 		}
 	}
 	env := cfg.Client.Environment()
@@ -313,6 +339,7 @@ func New(cfg Config) (*Handler, error) {
 		h.redirectHost[strings.ToLower(host)] = true
 	}
 	h.allowHTTP = local && !env.Live
+	h.local = local
 	c, err := newCodec(cfg.Keys, tokenMaxAge)
 	if err != nil {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
@@ -329,7 +356,7 @@ func New(cfg Config) (*Handler, error) {
 		h.store = s
 	}
 	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
+		h.log = slog.Default()
 	}
 	if h.pollTimeout == 0 {
 		h.pollTimeout = 3 * time.Second
@@ -350,6 +377,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.render == nil {
 		h.render = renderDefaultPage
 	}
+	h.flights = flights{timeout: flightTimeout, retain: flightRetain, join: h.returnBudget, now: func() time.Time { return h.now() }}
 	return h, nil
 }
 
@@ -358,6 +386,30 @@ func New(cfg Config) (*Handler, error) {
 func isLocalPath(p string) bool {
 	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
 		!strings.ContainsAny(p, "\r\n\t")
+}
+
+// isSitePath accepts only a canonical path on this site, with an optional
+// query: no backslash and no dot segment, also once percent-decoded, since a
+// browser resolves "/./\evil.example" or "/%2e%2e/" to another place than
+// the text suggests. A trailing slash is allowed.
+func isSitePath(p string) bool {
+	if !isLocalPath(p) || strings.ContainsAny(p, `\#`) {
+		return false
+	}
+	pth, _, _ := strings.Cut(p, "?")
+	dec, err := url.PathUnescape(pth)
+	if err != nil {
+		return false
+	}
+	for _, s := range []string{pth, dec} {
+		if !isLocalPath(s) || strings.Contains(s, `\`) {
+			return false
+		}
+		if c := path.Clean(s); c != s && c+"/" != s {
+			return false
+		}
+	}
+	return true
 }
 
 // PayHandler returns the POST /pay handler on its own, for routers that
@@ -415,15 +467,17 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = errors.New("orders returned no checkout")
 		}
-		status := http.StatusInternalServerError
+		status, level := http.StatusInternalServerError, slog.LevelError
 		switch {
 		case errors.Is(err, ErrNotFound):
-			status = http.StatusNotFound
+			status, level = http.StatusNotFound, slog.LevelWarn
 		case errors.Is(err, ErrInvalidRequest):
-			status = http.StatusBadRequest
+			status, level = http.StatusBadRequest, slog.LevelWarn
 		}
-		h.log.WarnContext(ctx, "pointcheckout: order cannot be paid", "err", err)
-		h.page(w, r, Page{Kind: PageError, Status: status, Message: "This order cannot be paid right now."})
+		// An error that is not one of the two is the shop's own bug or
+		// outage: logged at Error, and named on the page in development.
+		h.log.Log(ctx, level, "pointcheckout: order cannot be paid", "err", err)
+		h.page(w, r, Page{Kind: PageError, Status: status, Message: h.because("This order cannot be paid right now.", err, status)})
 		return
 	}
 	ref := Ref{OrderID: req.OrderID, RequestID: newRequestID(), Amount: req.Amount, CreatedAt: h.now().UTC().Truncate(time.Second)}
@@ -440,10 +494,12 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, ErrInvalidRequest) {
+			// What Orders built does not make a valid checkout: the
+			// shop's bug.
 			status = http.StatusInternalServerError
 		}
 		h.fail(r, "pointcheckout: create checkout failed", err, "order_id", ref.OrderID, "request_id", ref.RequestID)
-		h.page(w, r, Page{Kind: PageError, Status: status, Message: "The payment could not be started. Nothing was charged; please try again."})
+		h.page(w, r, Page{Kind: PageError, Status: status, Message: h.because("The payment could not be started. Nothing was charged; please try again.", err, status)})
 		return
 	}
 	ref.CheckoutID = co.ID
@@ -472,6 +528,17 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
 	http.Redirect(w, r, co.RedirectURL, http.StatusSeeOther)
+}
+
+// because adds the cause of a 500 to a page's message when the gateway is on
+// loopback: a developer trying the shop against the sandbox sees what their
+// Orders or configuration got wrong. Shoppers of a real shop never do.
+// Errors of this package carry no credentials.
+func (h *Handler) because(msg string, err error, status int) string {
+	if !h.local || status != http.StatusInternalServerError || err == nil {
+		return msg
+	}
+	return msg + " (Development detail, shown because the gateway is on loopback: " + clipMessage(err.Error()) + ")"
 }
 
 // newRequestID returns a fresh, time-ordered request id for one attempt.
@@ -536,14 +603,15 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
 		return
 	}
-	ref, otherAttempt, ok := h.returnRef(w, r)
+	ret, ok := h.returnRef(w, r)
 	if !ok {
 		return
 	}
-	res, err := h.resolve(r.Context(), ref, SourceReturn, h.pollTimeout, h.returnBudget)
+	ref := ret.ref
+	res, err := h.resolve(r.Context(), ref, SourceReturn, ret.hint, h.pollTimeout, h.returnBudget)
 	switch {
 	case err == nil && res.Status.IsFinal():
-		if !otherAttempt {
+		if !ret.otherAttempt {
 			// A return with the token of another attempt than the
 			// cookie's leaves the cookie to its own attempt.
 			h.store.Clear(w, r)
@@ -555,7 +623,7 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		// be shown a confirming page.
 		h.fail(r, "pointcheckout: order updater failed", err, "order_id", ref.OrderID)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The result of your payment could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
-	case err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
+	case err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		// Still pending, or the gateway could not say: never a failure. The
 		// cookie stays, and the page asks again by itself.
 		if err != nil {
@@ -574,50 +642,101 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// returned is what a return request says about its attempt.
+type returned struct {
+	ref Ref
+	// hint is the checkout id the hosted page appended to the return URL:
+	// which checkout to ask about when the Ref has none, never a status.
+	hint string
+	// otherAttempt: the token names another attempt than the cookie's.
+	otherAttempt bool
+}
+
 // returnRef finds the Ref of a return: the cookie, else the signed token.
-// Either one forged is refused, and so is a token of another order than the
-// cookie's. A token of another attempt at the same order wins: the shopper
-// started a second attempt (a second tab, the back button) and then paid the
-// first one, and the gateway sent them back with that attempt's token. The
-// cookie is left for the other attempt: otherAttempt reports that case.
-func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (ref Ref, otherAttempt, ok bool) {
+// Whichever opens is used: a token damaged on the way (cut by a proxy,
+// mangled by a naive append) does not hide a valid cookie, and a stale
+// cookie the shop cannot clear (set under another Path) does not hide a
+// valid token. Neither opening is refused, and so is a token of another
+// order than the cookie's. A token of another attempt at the same order
+// wins: the shopper started a second attempt (a second tab, the back
+// button) and then paid the first one, and the gateway sent them back with
+// that attempt's token. The cookie is left for the other attempt.
+func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, bool) {
+	q := r.URL.Query()
+	tok := q.Get(tokenParam)
+	// A gateway that appends "?checkout=…" to a return URL that already has
+	// a query leaves its parameters inside the token's value; a token
+	// never contains "?".
+	if t, extra, found := strings.Cut(tok, "?"); found {
+		tok = t
+		if more, err := url.ParseQuery(extra); err == nil {
+			for k, v := range more {
+				if !q.Has(k) {
+					q[k] = v
+				}
+			}
+		}
+	}
+	hint := q.Get(checkoutParam)
+	if hint == "" && r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxNotifyBody)
+		hint = r.PostFormValue(checkoutParam)
+	}
+	if !validCheckoutID(hint) {
+		hint = ""
+	}
 	cookieRef, cerr := h.store.Load(r)
 	var tokenRef Ref
 	terr := ErrNoRef
-	if tok := r.URL.Query().Get(tokenParam); tok != "" {
+	if tok != "" {
 		var rec record
 		rec, terr = h.codec.decode(tokenName, tok)
 		tokenRef = rec.Ref
 	}
-	refuse := func(msg string, err error) (Ref, bool, bool) {
-		h.security(r, msg, err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
-		return Ref{}, false, false
+	cookieBad := cerr != nil && !errors.Is(cerr, ErrNoRef)
+	tokenBad := terr != nil && !errors.Is(terr, ErrNoRef)
+	if cookieBad {
+		// A cookie that fails its MAC is not this shop's: drop it so it
+		// stands in no later return's way.
+		h.store.Clear(w, r)
 	}
 	switch {
-	case cerr != nil && !errors.Is(cerr, ErrNoRef):
-		// A cookie that fails its MAC is not this shop's: drop it so a
-		// genuine token can still be used on the next attempt.
-		h.store.Clear(w, r)
-		return refuse("checkout cookie refused", cerr)
-	case terr != nil && !errors.Is(terr, ErrNoRef):
-		return refuse("return token refused", terr)
 	case cerr == nil && terr == nil:
 		switch {
 		case cookieRef.Matches(tokenRef):
-			return cookieRef, false, true
+			return returned{ref: cookieRef, hint: hint}, true
 		case cookieRef.OrderID != tokenRef.OrderID:
-			return refuse("checkout cookie and return token name different orders", fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
+			h.refuse(w, r, "checkout cookie and return token name different orders",
+				fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
+			return returned{}, false
 		}
 		h.log.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
-		return tokenRef, true, true
+		return returned{ref: tokenRef, hint: hint, otherAttempt: true}, true
 	case cerr == nil:
-		return cookieRef, false, true
+		if tokenBad {
+			h.log.WarnContext(r.Context(), "pointcheckout: return token unreadable, the checkout cookie names the attempt", "order_id", cookieRef.OrderID, "err", terr)
+		}
+		return returned{ref: cookieRef, hint: hint}, true
 	case terr == nil:
-		return tokenRef, false, true
+		if cookieBad {
+			h.log.WarnContext(r.Context(), "pointcheckout: checkout cookie unreadable, the return token names the attempt", "order_id", tokenRef.OrderID, "err", cerr)
+		}
+		return returned{ref: tokenRef, hint: hint}, true
+	case cookieBad:
+		h.refuse(w, r, "checkout cookie refused", cerr)
+		return returned{}, false
+	case tokenBad:
+		h.refuse(w, r, "return token refused", terr)
+		return returned{}, false
 	}
 	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "There is no payment in progress in this browser."})
-	return Ref{}, false, false
+	return returned{}, false
+}
+
+// refuse answers a return whose reference cannot be trusted.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, msg string, err error) {
+	h.security(r, msg, err)
+	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
 }
 
 // ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
@@ -629,16 +748,18 @@ var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")
 // and hands a final (or newly confirming) status to the OrderUpdater. A
 // checkout still PENDING yields a Result with that status and no update. An
 // unreachable gateway yields an error matching ErrUnavailable, a mismatch
-// ErrVerification; neither changes the order.
+// ErrVerification; neither changes the order. Concurrent calls for the same
+// checkout on one Handler share one gateway call and one update.
 func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, error) {
-	return h.resolve(ctx, ref, src, 0, 0)
+	return h.resolve(ctx, ref, src, "", 0, 0)
 }
 
 // resolve is Resolve with polling: while the checkout is PENDING it asks
 // again every pollInterval until wait has passed. A positive budget bounds
-// the time spent on the gateway (fetches and polling, not the updater):
-// when it runs out the result is still pending, or the fetch's error.
-func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait, budget time.Duration) (Result, error) {
+// the time this caller waits on the gateway (fetches and polling): when it
+// runs out the result is still pending, or the fetch's error. hint is a
+// checkout id to ask about when ref has none.
+func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, hint string, wait, budget time.Duration) (Result, error) {
 	res := Result{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, Status: StatusPending, Amount: ref.Amount, Source: src}
 	deadline := h.now().Add(wait)
 	gctx := ctx
@@ -647,30 +768,29 @@ func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait, budget
 		gctx, cancel = context.WithTimeout(ctx, budget)
 		defer cancel()
 	}
-	var reported Status
-	for {
-		co, err := h.fetch(gctx, ref)
+	if ref.CheckoutID == "" {
+		id, err := h.checkoutIDOf(gctx, ref, hint)
 		if err != nil {
 			return res, err
 		}
-		if err := verify(ref, co); err != nil {
+		// Not yet confirmed: check verifies the answer for this id
+		// against every other field of the Ref.
+		ref.CheckoutID = id
+	}
+	// The first answer is fresh (or in flight); a poll may take the
+	// answer another waiter got less than a poll interval ago.
+	var reuse time.Duration
+	for {
+		co, err := h.check(gctx, ref, src, reuse)
+		if err != nil {
 			return res, err
 		}
+		reuse = h.pollInterval
 		res.CheckoutID, res.Status = co.ID, co.Status
-		if (co.Status.IsFinal() || co.Status == StatusPendingConfirmation) && co.Status != reported {
-			reported = co.Status
-			ref.CheckoutID = co.ID
-			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
-			if err := h.updater.UpdateOrder(ctx, u); err != nil {
-				return res, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
-			}
-			h.log.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
-			if co.Status.IsFinal() {
-				return res, nil
-			}
+		if co.Status.IsFinal() {
+			return res, nil
 		}
 		if co.Status == StatusUnknown {
-			h.log.WarnContext(ctx, "pointcheckout: unknown checkout status, treated as pending", "checkout_id", co.ID, "status", clip(co.RawStatus))
 			res.Status = StatusPending
 		}
 		if !h.now().Add(h.pollInterval).Before(deadline) {
@@ -686,18 +806,88 @@ func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, wait, budget
 	}
 }
 
-// fetch gets the checkout by id, or by request id for a token-only Ref.
-func (h *Handler) fetch(ctx context.Context, ref Ref) (*Checkout, error) {
-	if ref.CheckoutID != "" {
-		return h.client.GetCheckout(ctx, ref.CheckoutID)
+// check asks the gateway about ref's checkout once, verifies the answer
+// against ref and hands a final or newly confirming status to the
+// OrderUpdater. Callers asking about the same attempt at once share one
+// call (see flights); a final status answers later callers for finalFresh,
+// a pending one only callers that accept an answer up to reuse old.
+func (h *Handler) check(ctx context.Context, ref Ref, src Source, reuse time.Duration) (*Checkout, error) {
+	key := ref.CheckoutID + "\x00" + ref.RequestID + "\x00" + ref.OrderID + "\x00" + ref.Amount.String()
+	v, err := h.flights.do(ctx, key, reuse, func(ctx context.Context, reported *Status) (flightValue, error) {
+		co, err := h.client.GetCheckout(ctx, ref.CheckoutID)
+		if err != nil {
+			return flightValue{}, err
+		}
+		if err := verify(ref, co); err != nil {
+			return flightValue{}, err
+		}
+		fresh := h.pollInterval
+		if co.Status.IsFinal() {
+			fresh = finalFresh
+		}
+		if co.Status == StatusUnknown {
+			h.log.WarnContext(ctx, "pointcheckout: unknown checkout status, treated as pending", "checkout_id", co.ID, "status", clip(co.RawStatus))
+		}
+		// A final status goes to the updater once per call; a status that
+		// only says "still confirming" once per instance.
+		if co.Status.IsFinal() || (co.Status == StatusPendingConfirmation && co.Status != *reported) {
+			ref := ref
+			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
+			if err := h.updater.UpdateOrder(ctx, u); err != nil {
+				return flightValue{}, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
+			}
+			*reported = co.Status
+			h.log.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
+		}
+		return flightValue{co: co, final: co.Status.IsFinal(), fresh: fresh}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return h.client.FindByRequestID(ctx, ref.RequestID)
+	return v.co, nil
 }
 
-// verify compares what the API says with what the shop asked for.
+// checkoutIDOf finds which checkout to ask about for a Ref that has no id
+// (the return token's): the one the shop recorded for the request id at
+// /pay, else the one the hosted page appended to the return URL, else the
+// one a search by request id finds. None of them is trusted before a get of
+// that id answers a checkout that matches the Ref.
+func (h *Handler) checkoutIDOf(ctx context.Context, ref Ref, hint string) (string, error) {
+	if rf, ok := h.refs.(RequestRefFinder); ok {
+		rec, err := rf.FindRefByRequestID(ctx, ref.RequestID)
+		switch {
+		case err == nil && rec.CheckoutID != "" && rec.OrderID == ref.OrderID && rec.RequestID == ref.RequestID && rec.Amount == ref.Amount:
+			return rec.CheckoutID, nil
+		case err == nil:
+			h.log.ErrorContext(ctx, "pointcheckout: security: the Ref recorded for a request id does not match the return token", "order_id", ref.OrderID, "request_id", ref.RequestID)
+		case !errors.Is(err, ErrNotFound):
+			h.log.WarnContext(ctx, "pointcheckout: finding the recorded Ref of a return failed", "request_id", ref.RequestID, "err", err)
+		}
+	}
+	if hint != "" {
+		return hint, nil
+	}
+	v, err := h.flights.do(ctx, "find\x00"+ref.RequestID, 0, func(ctx context.Context, _ *Status) (flightValue, error) {
+		co, err := h.client.FindByRequestID(ctx, ref.RequestID)
+		if err != nil {
+			return flightValue{}, err
+		}
+		// Shared while in flight only: what a search names is confirmed
+		// by the get that follows, and a wrong answer must not stick.
+		return flightValue{co: co}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.co.ID, nil
+}
+
+// verify compares what the API says with what the shop asked for. The Ref
+// always names the checkout asked about, so no answer for another checkout
+// ever passes.
 func verify(ref Ref, co *Checkout) error {
 	var bad []string
-	if ref.CheckoutID != "" && co.ID != ref.CheckoutID {
+	if co.ID != ref.CheckoutID {
 		bad = append(bad, "id")
 	}
 	if co.OrderID != ref.OrderID {

@@ -179,6 +179,10 @@ func TestGatewayPostsBack(t *testing.T) {
 	assert.True(t, cleared, "the checkout cookie is cleared once the payment is final")
 }
 
+// TestRefusedReturns: a reference that cannot be trusted is refused. A
+// valid return token still names its attempt past a cookie that does not
+// open (a stale one the shop cannot clear, another shop's): the payment is
+// verified against the token and recorded.
 func TestRefusedReturns(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -188,11 +192,17 @@ func TestRefusedReturns(t *testing.T) {
 		// reference (a browser with no payment at all is not an attack).
 		alarm bool
 	}{
-		{"tampered cookie", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+		{"tampered cookie beside a valid token", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
 			c := s.cookie(b, "pc_checkout")
 			c.Value = flip(c.Value)
 			setCookie(s, b, c)
 			return b.get(ret)
+		}, http.StatusSeeOther, false},
+		{"tampered cookie alone", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			c := s.cookie(b, "pc_checkout")
+			c.Value = flip(c.Value)
+			setCookie(s, b, c)
+			return b.get(s.shop.URL + "/pay/return")
 		}, http.StatusBadRequest, true},
 		{"foreign cookie from another shop's keys", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
 			other := newShop(t, harnessOpts{})
@@ -201,6 +211,13 @@ func TestRefusedReturns(t *testing.T) {
 			c := other.cookie(ob, "pc_checkout")
 			setCookie(s, b, c)
 			return b.get(ret)
+		}, http.StatusSeeOther, false},
+		{"foreign cookie alone", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
+			other := newShop(t, harnessOpts{})
+			ob := other.browser()
+			other.pay(ob, "ORD-1")
+			setCookie(s, b, other.cookie(ob, "pc_checkout"))
+			return b.get(s.shop.URL + "/pay/return")
 		}, http.StatusBadRequest, true},
 		{"token of another order", func(t *testing.T, s *shopHarness, b *browser, ret string) page {
 			p := s.pay(s.browser(), "ORD-CHEAP")
@@ -229,6 +246,10 @@ func TestRefusedReturns(t *testing.T) {
 			got := tt.attack(t, s, b, s.returnURL(id))
 			assert.Equal(t, tt.status, got.status, got.body)
 			for _, u := range s.updates.list() {
+				if tt.status == http.StatusSeeOther {
+					assert.Equal(t, id, u.CheckoutID, "only the token's own attempt is resolved")
+					continue
+				}
 				assert.NotEqual(t, pointcheckout.StatusPaid, u.Status, "no PAID update may follow a refused return: %+v", u)
 			}
 			assert.Equal(t, tt.alarm, s.errs.has(pointcheckout.ErrInvalidRef), "reported to the error hook")
@@ -500,6 +521,7 @@ func TestNotify(t *testing.T) {
 func TestReconcileResolvesAbandonedCheckouts(t *testing.T) {
 	s := newShop(t, harnessOpts{})
 	var refs []pointcheckout.Ref
+	refOf := map[string]pointcheckout.Ref{}
 	outcomes := map[string]pointcheckout.Status{"ORD-1": pointcheckout.StatusPaid, "ORD-2": pointcheckout.StatusFailed, "ORD-KWD": ""}
 	for order, st := range outcomes {
 		p := s.pay(s.browser(), order)
@@ -508,6 +530,7 @@ func TestReconcileResolvesAbandonedCheckouts(t *testing.T) {
 			require.NoError(t, s.gw.Complete(id, st))
 		}
 		refs = append(refs, s.updates.refFor(id))
+		refOf[order] = s.updates.refFor(id)
 	}
 	rep, err := s.h.Reconcile(t.Context(), refs)
 	require.NoError(t, err)
@@ -521,10 +544,13 @@ func TestReconcileResolvesAbandonedCheckouts(t *testing.T) {
 		}
 	}
 
+	// The pending one is asked again (a final answer of a moment ago would
+	// be reused): the gateway's trouble is reported, not a failure.
 	s.gw.InjectFault(pointcheckouttest.EndpointGet, 100, pointcheckouttest.StatusCode(http.StatusBadGateway))
-	rep, err = s.h.Reconcile(t.Context(), refs[:1])
+	rep, err = s.h.Reconcile(t.Context(), []pointcheckout.Ref{refOf["ORD-KWD"]})
 	assert.ErrorIs(t, err, pointcheckout.ErrUnavailable)
 	assert.Equal(t, 1, rep.Errors)
+	assert.Equal(t, pointcheckout.StatusPending, s.updates.orderStatus("ORD-KWD"))
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {

@@ -238,3 +238,19 @@ func (s *shopHarness) checkoutAndPayAt(b *browser, base, order, card, action str
 	require.True(s.t, strings.HasPrefix(back.location, base+"/pay/return?"), "gateway sent the shopper to %q", back.location)
 	return back, id
 }
+
+// backWithoutHints is a return URL without the checkout and reference
+// parameters the hosted page appends: a gateway that appends nothing, so
+// a return without the cookie must search by request id.
+func backWithoutHints(t testing.TB, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("checkout")
+	q.Del("reference")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
