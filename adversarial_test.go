@@ -588,7 +588,7 @@ func redirectRewriter(t *testing.T, gw *pointcheckouttest.Server, redirect strin
 	env := gw.Environment()
 	env.BaseURL = srv.URL + "/mer/v2.0/"
 	c, err := pointcheckout.NewClient(pointcheckout.ClientConfig{
-		Key: gw.Key, Secret: pointcheckout.Secret(gw.Secret), Environment: env, RetryBaseDelay: time.Millisecond,
+		Key: gw.Key, Secret: pointcheckout.NewSecret(gw.Secret), Environment: env, RetryBaseDelay: time.Millisecond,
 	})
 	require.NoError(t, err)
 	return c
@@ -639,7 +639,7 @@ func TestAttackOpenRedirects(t *testing.T) {
 		s := newShop(t, harnessOpts{})
 		env := s.gw.Environment()
 		env.Live = true
-		live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: pointcheckout.Secret(s.gw.Secret), Environment: env})
+		live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: pointcheckout.NewSecret(s.gw.Secret), Environment: env})
 		require.NoError(t, err)
 		f := s.mount(func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example" })
 		got := payAt(s.browser(), f.srv.URL, "ORD-1")
@@ -805,7 +805,7 @@ func TestAttackSecretsNeverShown(t *testing.T) {
 	ev := newTally(t)
 	s := newShop(t, harnessOpts{})
 	const wrongSecret = "wrong-secret-0123456789abcdef"
-	bad, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: wrongSecret, Environment: s.gw.Environment()})
+	bad, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: pointcheckout.NewSecret(wrongSecret), Environment: s.gw.Environment()})
 	require.NoError(t, err)
 	f := s.mount(func(c *pointcheckout.Config) { c.Client = bad })
 
@@ -828,8 +828,8 @@ func TestAttackSecretsNeverShown(t *testing.T) {
 
 	logs := s.logs.String()
 	pages := got.body + tampered.body + mismatch.body
-	for _, secret := range []string{wrongSecret, s.gw.Secret, cookie, flip(cookie),
-		base64.StdEncoding.EncodeToString(s.keys[0].HashKey), base64.StdEncoding.EncodeToString(s.keys[0].BlockKey), s.keys[0].Encode()} {
+	hashKey, blockKey, _ := strings.Cut(s.keys[0].Encode(), ":")
+	for _, secret := range []string{wrongSecret, s.gw.Secret, cookie, flip(cookie), hashKey, blockKey, s.keys[0].Encode()} {
 		assert.NotContains(t, logs, secret)
 		assert.NotContains(t, pages, secret)
 	}

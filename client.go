@@ -205,7 +205,7 @@ func (c ClientConfig) LogValue() slog.Value {
 		slog.String("environment", c.Environment.Name),
 		slog.String("base_url", c.Environment.BaseURL),
 		slog.Bool("key_set", c.Key != ""),
-		slog.Bool("secret_set", c.Secret != ""),
+		slog.Bool("secret_set", c.Secret.reveal() != ""),
 		slog.Duration("timeout", c.Timeout),
 		slog.Int("max_retries", c.MaxRetries),
 	)
@@ -279,12 +279,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Key == "" {
 		return nil, errors.New("pointcheckout: API key is required")
 	}
-	if cfg.Secret == "" {
+	if cfg.Secret.reveal() == "" {
 		return nil, errors.New("pointcheckout: API secret is required")
 	}
 	// A control character in a credential would be refused by net/http on
 	// every request; say so once, without quoting the value.
-	if hasControl(cfg.Key) || hasControl(string(cfg.Secret)) {
+	if hasControl(cfg.Key) || hasControl(cfg.Secret.reveal()) {
 		return nil, errors.New("pointcheckout: API key or secret contains control characters")
 	}
 	if cfg.Timeout < 0 || cfg.RetryBaseDelay < 0 {
@@ -311,8 +311,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c := &Client{
 		env:         env,
 		base:        env.BaseURL,
-		auth:        authHeaders(cfg.Key, string(cfg.Secret)),
-		scrub:       scrubber(cfg.Key, string(cfg.Secret)),
+		auth:        authHeaders(cfg.Key, cfg.Secret.reveal()),
+		scrub:       scrubber(cfg.Key, cfg.Secret.reveal()),
 		timeout:     cfg.Timeout,
 		maxRetries:  cfg.MaxRetries,
 		baseDelay:   cfg.RetryBaseDelay,
@@ -401,29 +401,6 @@ func (c *Client) Environment() Environment {
 	env := c.env
 	env.PaymentHosts = slices.Clone(c.env.PaymentHosts)
 	return env
-}
-
-// String describes the client without its credentials.
-func (c *Client) String() string {
-	if c == nil {
-		return "pointcheckout.Client(nil)"
-	}
-	return "pointcheckout.Client(" + c.env.Name + " " + c.base + ")"
-}
-
-// GoString is String, so %#v shows no credential either.
-func (c *Client) GoString() string { return c.String() }
-
-// Format prints String for every verb: fmt would otherwise dump the
-// struct's fields.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue makes log/slog print the environment only.
-func (c *Client) LogValue() slog.Value {
-	if c == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("environment", c.env.Name), slog.String("base_url", c.base))
 }
 
 // CloseIdleConnections closes the transport's idle keep-alive connections,

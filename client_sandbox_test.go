@@ -156,7 +156,7 @@ func TestSandboxRefusesWrongCredentials(t *testing.T) {
 		name string
 		mod  func(*pc.ClientConfig)
 	}{
-		{"wrong secret", func(cfg *pc.ClientConfig) { cfg.Secret = "nope" }},
+		{"wrong secret", func(cfg *pc.ClientConfig) { cfg.Secret = pc.NewSecret("nope") }},
 		{"wrong key", func(cfg *pc.ClientConfig) { cfg.Key = "nope" }},
 	}
 	for _, tt := range tests {

@@ -151,7 +151,7 @@ func validRequest(t testing.TB, amount, currency string) *pc.CheckoutRequest {
 func newTestClient(t testing.TB, env pc.Environment, mod func(*pc.ClientConfig)) *pc.Client {
 	t.Helper()
 	cfg := pc.ClientConfig{
-		Key: testKey, Secret: testSecret, Environment: env,
+		Key: testKey, Secret: pc.NewSecret(testSecret), Environment: env,
 		Timeout: 5 * time.Second, RetryBaseDelay: time.Millisecond,
 	}
 	if mod != nil {
@@ -242,16 +242,16 @@ func TestNewClientRefusesBadConfig(t *testing.T) {
 		mod  func(*pc.ClientConfig)
 	}{
 		{"no key", func(c *pc.ClientConfig) { c.Key = "" }},
-		{"no secret", func(c *pc.ClientConfig) { c.Secret = "" }},
+		{"no secret", func(c *pc.ClientConfig) { c.Secret = pc.Secret{} }},
 		{"no base URL", func(c *pc.ClientConfig) { c.Environment = pc.Environment{} }},
 		{"relative base URL", func(c *pc.ClientConfig) { c.Environment.BaseURL = "/mer/v2.0/" }},
 		{"base URL without scheme", func(c *pc.ClientConfig) { c.Environment.BaseURL = "api.test.pointcheckout.com/mer/v2.0/" }},
-		{"control character in secret", func(c *pc.ClientConfig) { c.Secret = testSecret + "\n" }},
+		{"control character in secret", func(c *pc.ClientConfig) { c.Secret = pc.NewSecret(testSecret + "\n") }},
 		{"negative timeout", func(c *pc.ClientConfig) { c.Timeout = -time.Second }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := pc.ClientConfig{Key: testKey, Secret: testSecret, Environment: env}
+			cfg := pc.ClientConfig{Key: testKey, Secret: pc.NewSecret(testSecret), Environment: env}
 			tt.mod(&cfg)
 			c, err := pc.NewClient(cfg)
 			require.Error(t, err)
@@ -1292,7 +1292,7 @@ func FuzzClientAnswer(f *testing.F) {
 				Body: io.NopCloser(bytes.NewReader(body)), Request: r,
 			}, nil
 		})}
-		c, err := pc.NewClient(pc.ClientConfig{Key: testKey, Secret: testSecret, Environment: env, HTTPClient: hc, MaxRetries: -1})
+		c, err := pc.NewClient(pc.ClientConfig{Key: testKey, Secret: pc.NewSecret(testSecret), Environment: env, HTTPClient: hc, MaxRetries: -1})
 		require.NoError(t, err)
 		check := func(co *pc.Checkout, err error) {
 			if err != nil {

@@ -179,7 +179,7 @@ func FuzzClientOverLoopback(f *testing.F) {
 	}
 	const secret = "fuzz-secret-0f1e2d3c4b5a"
 	client, err := pointcheckout.NewClient(pointcheckout.ClientConfig{
-		Key: "fuzz-key", Secret: secret, Environment: env, MaxRetries: -1, Timeout: 5 * time.Second,
+		Key: "fuzz-key", Secret: pointcheckout.NewSecret(secret), Environment: env, MaxRetries: -1, Timeout: 5 * time.Second,
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/pointcheckout-go/pointcheckout/internal/codec"
 )
 
 // Orders turns an incoming POST /pay into the checkout to create. It reads
@@ -199,7 +201,8 @@ type Handler struct {
 	updater      OrderUpdater
 	refs         RefFinder
 	store        Store
-	codec        *codec
+	token        *codec.Codec
+	result       sealedCookie
 	returnBase   *url.URL
 	prefix       string
 	successURL   string
@@ -214,7 +217,6 @@ type Handler struct {
 	refreshAfter time.Duration
 	redirectHost map[string]bool
 	allowHTTP    bool
-	alwaysSecure bool
 	// local is set when the gateway is on loopback (the sandbox): error
 	// pages then name the cause, for the developer at the keyboard.
 	local   bool
@@ -340,19 +342,27 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.allowHTTP = local && !env.Live
 	h.local = local
-	c, err := newCodec(cfg.Keys, tokenMaxAge)
+	// The token travels in a URL: signed, not encrypted (a Ref is no
+	// secret), which keeps the return URL short.
+	tok, err := newCodec(cfg.Keys, tokenMaxAge, false)
 	if err != nil {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
 	}
-	h.codec = c
-	h.alwaysSecure = h.returnBase != nil && h.returnBase.Scheme == "https"
+	h.token = tok
+	// Behind a proxy that forwards neither TLS nor X-Forwarded-Proto, the
+	// request alone cannot tell that the site is https; the return base
+	// can.
+	secure := h.returnBase != nil && h.returnBase.Scheme == "https"
+	h.result, err = newSealedCookie(cfg.Keys, CookieOptions{Name: resultName, Path: "/", MaxAge: resultTTL, Secure: secure}, true)
+	if err != nil {
+		return nil, fmt.Errorf("pointcheckout: config: %w", err)
+	}
 	h.store = cfg.Store
 	if h.store == nil {
-		s, err := NewCookieStore(cfg.Keys, CookieOptions{Path: h.prefix})
+		s, err := NewCookieStore(cfg.Keys, CookieOptions{Path: h.prefix, Secure: secure})
 		if err != nil {
 			return nil, fmt.Errorf("pointcheckout: config: %w", err)
 		}
-		s.alwaysSecure = h.alwaysSecure
 		h.store = s
 	}
 	if h.log == nil {
@@ -552,7 +562,11 @@ func newRequestID() string {
 // returnURL builds Prefix+"/return" on the shop's origin, carrying the
 // signed Ref so the return works without the cookie.
 func (h *Handler) returnURL(r *http.Request, ref Ref) (string, error) {
-	tok, err := h.codec.encode(tokenName, &record{Ref: ref})
+	if err := ref.Validate(); err != nil {
+		return "", err
+	}
+	rec := refRecord(ref)
+	tok, err := h.token.Encode(tokenName, &rec)
 	if err != nil {
 		return "", err
 	}
@@ -689,9 +703,12 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 	var tokenRef Ref
 	terr := ErrNoRef
 	if tok != "" {
-		var rec record
-		rec, terr = h.codec.decode(tokenName, tok)
-		tokenRef = rec.Ref
+		var rec codec.Record
+		if terr = h.token.Decode(tokenName, tok, &rec); terr == nil {
+			tokenRef, terr = recordRef(&rec)
+		} else {
+			terr = fmt.Errorf("%w: %w", ErrInvalidRef, terr)
+		}
 	}
 	cookieBad := cerr != nil && !errors.Is(cerr, ErrNoRef)
 	tokenBad := terr != nil && !errors.Is(terr, ErrNoRef)

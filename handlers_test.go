@@ -582,13 +582,13 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 	t.Cleanup(gw.Close)
 	key, err := pointcheckout.GenerateKeyPair()
 	require.NoError(t, err)
-	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.LiveEnvironment()})
+	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: pointcheckout.NewSecret("s"), Environment: pointcheckout.LiveEnvironment()})
 	require.NoError(t, err)
-	testEnv, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.TestEnvironment()})
+	testEnv, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: pointcheckout.NewSecret("s"), Environment: pointcheckout.TestEnvironment()})
 	require.NoError(t, err)
 	proxyEnv, err := pointcheckout.CustomEnvironment("https://gateway-proxy.internal.example/mer/v2.0/")
 	require.NoError(t, err)
-	proxied, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: proxyEnv})
+	proxied, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: pointcheckout.NewSecret("s"), Environment: proxyEnv})
 	require.NoError(t, err)
 	orders := pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) { return nil, nil })
 	up := &updateLog{}
@@ -605,9 +605,7 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 		{"no orders", func(c *pointcheckout.Config) { c.Orders = nil }, false},
 		{"no updater", func(c *pointcheckout.Config) { c.Updater = nil }, false},
 		{"no keys", func(c *pointcheckout.Config) { c.Keys = nil }, false},
-		{"short hash key", func(c *pointcheckout.Config) {
-			c.Keys = []pointcheckout.KeyPair{{HashKey: []byte("short"), BlockKey: key.BlockKey}}
-		}, false},
+		{"zero key pair", func(c *pointcheckout.Config) { c.Keys = []pointcheckout.KeyPair{{}} }, false},
 		{"live without return base", func(c *pointcheckout.Config) { c.Client = live }, false},
 		{"real test environment without return base", func(c *pointcheckout.Config) { c.Client = testEnv }, false},
 		{"real test environment with http return base", func(c *pointcheckout.Config) { c.Client = testEnv; c.ReturnBaseURL = "http://localhost:8080" }, true},
@@ -617,6 +615,15 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 		{"relative return base", func(c *pointcheckout.Config) { c.ReturnBaseURL = "/shop" }, false},
 		{"success URL off site", func(c *pointcheckout.Config) { c.SuccessURL = "//evil.example/" }, false},
 		{"failure URL absolute", func(c *pointcheckout.Config) { c.FailureURL = "https://evil.example/" }, false},
+		{"success URL with a dot segment and a backslash", func(c *pointcheckout.Config) { c.SuccessURL = `/./\evil.example` }, false},
+		{"success URL with a backslash", func(c *pointcheckout.Config) { c.SuccessURL = `/\evil.example` }, false},
+		{"success URL with a dot-dot segment", func(c *pointcheckout.Config) { c.SuccessURL = "/shop/../admin" }, false},
+		{"success URL with an encoded dot-dot segment", func(c *pointcheckout.Config) { c.SuccessURL = "/%2e%2e/admin" }, false},
+		{"success URL with an encoded backslash", func(c *pointcheckout.Config) { c.SuccessURL = "/%5cevil.example" }, false},
+		{"success URL with a double slash inside", func(c *pointcheckout.Config) { c.SuccessURL = "/a//b" }, false},
+		{"success URL with a fragment", func(c *pointcheckout.Config) { c.SuccessURL = "/thanks#x" }, false},
+		{"success URL with a trailing slash and a query", func(c *pointcheckout.Config) { c.SuccessURL = "/order/thanks/?from=pay" }, true},
+		{"prefix with a dot segment", func(c *pointcheckout.Config) { c.Prefix = "/./pay" }, false},
 		{"prefix with trailing slash", func(c *pointcheckout.Config) { c.Prefix = "/pay/" }, false},
 	}
 	for _, tt := range tests {
@@ -630,7 +637,8 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 				return
 			}
 			assert.Error(t, err)
-			assert.NotContains(t, err.Error(), string(key.HashKey))
+			hashKey, _, _ := strings.Cut(key.Encode(), ":")
+			assert.NotContains(t, err.Error(), hashKey)
 		})
 	}
 }

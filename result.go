@@ -2,7 +2,8 @@ package pointcheckout
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/pointcheckout-go/pointcheckout/internal/codec"
 )
 
 // Result is the outcome of a payment as the shopper's next page sees it.
@@ -40,18 +41,12 @@ func (h *Handler) redirectToResult(w http.ResponseWriter, r *http.Request, res R
 // Middleware and ResultFromRequest read. A custom OnResult can call it before
 // answering.
 func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Result) error {
-	v, err := h.codec.encode(resultName, &record{
-		Ref:    Ref{CheckoutID: res.CheckoutID, OrderID: res.OrderID, Amount: res.Amount, CreatedAt: h.now().UTC().Truncate(time.Second)},
-		Status: res.Status, Source: res.Source,
-	})
-	if err != nil {
-		return err
+	rec := codec.Record{
+		CheckoutID: res.CheckoutID, OrderID: res.OrderID,
+		Currency: res.Amount.Currency(), Minor: res.Amount.Minor(),
+		Status: string(res.Status), Source: string(res.Source),
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: resultName, Value: v, Path: "/", MaxAge: int(resultTTL / time.Second),
-		HttpOnly: true, Secure: h.alwaysSecure || secureCookie(r, false), SameSite: http.SameSiteLaxMode,
-	})
-	return nil
+	return h.result.save(w, r, &rec)
 }
 
 // ResultFromRequest reads the Result the return handler left for this
@@ -59,13 +54,14 @@ func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Re
 // request's context; call it directly where the Middleware is not used.
 // A forged, foreign or expired cookie yields false.
 func (h *Handler) ResultFromRequest(r *http.Request) (Result, bool) {
-	c, err := r.Cookie(resultName)
-	if err != nil {
-		return Result{}, false
-	}
-	rec, err := h.codec.decode(resultName, c.Value)
-	if err != nil || h.now().Sub(rec.Ref.CreatedAt) > resultTTL {
-		return Result{}, false
-	}
-	return Result{OrderID: rec.Ref.OrderID, CheckoutID: rec.Ref.CheckoutID, Status: rec.Status, Amount: rec.Ref.Amount, Source: rec.Source}, true
+	var res Result
+	err := h.result.load(r, func(rec *codec.Record) error {
+		amount, err := NewMoney(rec.Minor, rec.Currency)
+		if err != nil {
+			return err
+		}
+		res = Result{OrderID: rec.OrderID, CheckoutID: rec.CheckoutID, Status: ParseStatus(rec.Status), Amount: amount, Source: Source(rec.Source)}
+		return nil
+	})
+	return res, err == nil
 }

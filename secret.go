@@ -9,11 +9,25 @@ import (
 // redacted is what a Secret shows in place of its value.
 const redacted = "[REDACTED]"
 
-// Secret is a credential, such as the Merchant API secret. It redacts
-// itself wherever it is printed, logged or encoded, so that a config or a
-// client dumped into a log line or an error page does not leak it. Convert
-// it with string(s) only where the value must really be sent.
-type Secret string
+// Secret is a credential, such as the Merchant API secret. It never shows
+// its value, however it is printed, logged or encoded: it holds the value
+// behind a pointer, which fmt prints as an address even where it cannot call
+// the redacting methods (a Secret in an unexported field of a struct that
+// is logged with %+v). Make one with [NewSecret].
+type Secret struct {
+	v *string
+}
+
+// NewSecret wraps a credential.
+func NewSecret(value string) Secret { return Secret{&value} }
+
+// reveal returns the value, for the one place that sends it.
+func (s Secret) reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
 
 // String returns a placeholder, never the value.
 func (Secret) String() string { return redacted }
@@ -22,7 +36,7 @@ func (Secret) String() string { return redacted }
 func (Secret) GoString() string { return redacted }
 
 // Format writes a placeholder for every verb (%v, %+v, %#v, %s, %q, %x,
-// %d, ...): without it %x and %q would print the raw bytes.
+// %d, ...).
 func (Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
 
 // MarshalJSON encodes a placeholder, so a config marshalled for debugging

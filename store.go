@@ -7,7 +7,14 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/pointcheckout-go/pointcheckout/internal/codec"
 )
+
+// maxFieldLen bounds each id of a Ref, in bytes: it keeps the sealed cookie
+// and the return URL short.
+const maxFieldLen = 256
 
 var (
 	// ErrNoRef: the request carries no checkout reference (no cookie).
@@ -45,8 +52,15 @@ type Ref struct {
 // than 256 bytes or not UTF-8 (the bounds that keep the cookie small). The
 // error wraps ErrInvalidRef.
 func (r Ref) Validate() error {
-	if err := checkFields(&r); err != nil {
-		return err
+	for _, f := range [...]struct{ name, v string }{
+		{"checkout id", r.CheckoutID}, {"order id", r.OrderID}, {"request id", r.RequestID},
+	} {
+		if len(f.v) > maxFieldLen {
+			return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalidRef, f.name, maxFieldLen)
+		}
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%w: %s is not UTF-8", ErrInvalidRef, f.name)
+		}
 	}
 	switch {
 	case r.OrderID == "":
@@ -96,7 +110,7 @@ const (
 	// not linger.
 	DefaultCookieMaxAge = time.Hour
 	// MaxCookieMaxAge is the longest CookieOptions.MaxAge accepted.
-	MaxCookieMaxAge = maxMaxAge
+	MaxCookieMaxAge = 24 * time.Hour
 )
 
 // CookieOptions tunes the cookie. The zero value is the safe default.
@@ -112,30 +126,25 @@ type CookieOptions struct {
 	// signed timestamp, on the server; whole seconds, default
 	// DefaultCookieMaxAge, at most MaxCookieMaxAge.
 	MaxAge time.Duration
+	// Secure sets the Secure attribute on every request, also plain-http
+	// ones: for a site behind a TLS proxy that forwards nothing. Without
+	// it, https requests (or X-Forwarded-Proto: https) get Secure, and so
+	// does plain http to any host but loopback.
+	Secure bool
 	// AllowInsecure drops the Secure attribute on plain-http requests to
 	// any host, for development hosts that are not loopback (a LAN
-	// address, a container name). Loopback hosts (127.0.0.0/8, ::1,
-	// localhost) need no option. Requests over https always get Secure.
+	// address, a container name). Secure wins over it.
 	AllowInsecure bool
 }
 
 // CookieStore keeps the Ref in a signed, encrypted cookie: HMAC-SHA256 and
-// AES-256-CTR through gorilla/securecookie, with key rotation. The cookie
-// is HttpOnly, SameSite=Lax (it must survive the top-level return from the
+// AES-256 through gorilla/securecookie, with key rotation. The cookie is
+// HttpOnly, SameSite=Lax (it must survive the top-level return from the
 // payment page), Secure unless the site is plain http on a loopback host,
-// bounded in age, and under 300 bytes for a typical Ref. A CookieStore is
+// bounded in age, and under 200 bytes for a typical Ref. A CookieStore is
 // safe for concurrent use.
 type CookieStore struct {
-	c             *codec
-	name          string
-	path          string
-	domain        string
-	maxAge        int
-	allowInsecure bool
-	// alwaysSecure is set by a Handler whose ReturnBaseURL is https: behind
-	// a proxy that forwards neither TLS nor X-Forwarded-Proto, the request
-	// alone cannot tell that the site is https.
-	alwaysSecure bool
+	sc sealedCookie
 }
 
 // NewCookieStore returns a CookieStore sealing with keys[0] and opening with
@@ -152,39 +161,21 @@ func NewCookieStore(keys []KeyPair, opts CookieOptions) (*CookieStore, error) {
 	if opts.MaxAge == 0 {
 		opts.MaxAge = DefaultCookieMaxAge
 	}
-	if opts.MaxAge < time.Second || opts.MaxAge > MaxCookieMaxAge {
-		return nil, fmt.Errorf("pointcheckout: cookie max age %s out of range (1s to %s)", opts.MaxAge, MaxCookieMaxAge)
-	}
-	probe := &http.Cookie{Name: opts.Name, Value: "x", Path: opts.Path, Domain: opts.Domain}
-	if err := probe.Valid(); err != nil {
-		return nil, fmt.Errorf("pointcheckout: cookie options: %w", err)
-	}
-	c, err := newCodec(keys, opts.MaxAge)
+	sc, err := newSealedCookie(keys, opts, true)
 	if err != nil {
 		return nil, err
 	}
-	return &CookieStore{
-		c:             c,
-		name:          opts.Name,
-		path:          opts.Path,
-		domain:        opts.Domain,
-		maxAge:        int(opts.MaxAge / time.Second),
-		allowInsecure: opts.AllowInsecure,
-	}, nil
+	return &CookieStore{sc: sc}, nil
 }
 
 // Save seals ref into the cookie. It refuses a Ref that fails
-// [Ref.Validate].
+// [Ref.Validate]. CreatedAt is kept to the second.
 func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, ref Ref) error {
 	if err := ref.Validate(); err != nil {
 		return err
 	}
-	v, err := s.c.encode(s.name, &record{Ref: ref})
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, s.cookie(r, v, s.maxAge))
-	return nil
+	rec := refRecord(ref)
+	return s.sc.save(w, r, &rec)
 }
 
 // Load opens the cookie. It returns ErrNoRef when the request has no such
@@ -193,42 +184,140 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, ref Ref) erro
 // refused before any decoding. When a browser sends several cookies of the
 // name (another Path or Domain), the first that opens wins.
 func (s *CookieStore) Load(r *http.Request) (Ref, error) {
+	var ref Ref
+	err := s.sc.load(r, func(rec *codec.Record) (err error) {
+		ref, err = recordRef(rec)
+		return err
+	})
+	if err != nil {
+		return Ref{}, err
+	}
+	return ref, nil
+}
+
+// Clear expires the cookie, with the attributes Save used so the browser
+// replaces rather than adds.
+func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) { s.sc.clear(w, r) }
+
+// sealedCookie writes and reads one cookie sealed by a codec: the checkout
+// cookie of a CookieStore and the Handler's result cookie.
+type sealedCookie struct {
+	c                     *codec.Codec
+	name, path, domain    string
+	maxAge                int
+	secure, allowInsecure bool
+}
+
+// newSealedCookie checks opts (all set) and keys and builds the cookie's
+// codec.
+func newSealedCookie(keys []KeyPair, opts CookieOptions, encrypt bool) (sealedCookie, error) {
+	if opts.MaxAge < time.Second || opts.MaxAge > MaxCookieMaxAge {
+		return sealedCookie{}, fmt.Errorf("pointcheckout: cookie max age %s out of range (1s to %s)", opts.MaxAge, MaxCookieMaxAge)
+	}
+	probe := &http.Cookie{Name: opts.Name, Value: "x", Path: opts.Path, Domain: opts.Domain}
+	if err := probe.Valid(); err != nil {
+		return sealedCookie{}, fmt.Errorf("pointcheckout: cookie options: %w", err)
+	}
+	c, err := newCodec(keys, opts.MaxAge, encrypt)
+	if err != nil {
+		return sealedCookie{}, err
+	}
+	return sealedCookie{
+		c: c, name: opts.Name, path: opts.Path, domain: opts.Domain,
+		maxAge: int(opts.MaxAge / time.Second), secure: opts.Secure, allowInsecure: opts.AllowInsecure,
+	}, nil
+}
+
+// newCodec builds a codec over validated keys. maxAge (1s to
+// MaxCookieMaxAge) is enforced by the signed timestamp on every decode;
+// encrypt false only signs, for values that travel in a URL.
+func newCodec(keys []KeyPair, maxAge time.Duration, encrypt bool) (*codec.Codec, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no key pairs given", ErrInvalidKeys)
+	}
+	if maxAge < time.Second || maxAge > MaxCookieMaxAge {
+		return nil, fmt.Errorf("pointcheckout: max age %s out of range (1s to %s)", maxAge, MaxCookieMaxAge)
+	}
+	hash, block := make([][]byte, len(keys)), make([][]byte, len(keys))
+	for i, k := range keys {
+		if err := k.validate(i + 1); err != nil {
+			return nil, err
+		}
+		m := k.material()
+		hash[i], block[i] = m.hash, m.block
+	}
+	return codec.New(maxAge, encrypt, hash, block)
+}
+
+func (s *sealedCookie) save(w http.ResponseWriter, r *http.Request, rec *codec.Record) error {
+	v, err := s.c.Encode(s.name, rec)
+	if err != nil {
+		return fmt.Errorf("%w: sealing failed", ErrInvalidRef)
+	}
+	http.SetCookie(w, s.cookie(r, v, s.maxAge))
+	return nil
+}
+
+// load opens the first cookie of the name that opens and that use accepts.
+func (s *sealedCookie) load(r *http.Request, use func(*codec.Record) error) error {
 	err := ErrNoRef
 	for _, ck := range r.CookiesNamed(s.name) {
 		if ck.Value == "" {
 			continue
 		}
-		rec, derr := s.c.decode(s.name, ck.Value)
-		if derr == nil {
-			derr = rec.Ref.Validate()
+		var rec codec.Record
+		derr := s.c.Decode(s.name, ck.Value, &rec)
+		if derr != nil {
+			derr = fmt.Errorf("%w: %w", ErrInvalidRef, derr)
+		} else {
+			derr = use(&rec)
 		}
 		if derr == nil {
-			return rec.Ref, nil
+			return nil
 		}
 		if err == ErrNoRef {
 			err = derr
 		}
 	}
-	return Ref{}, err
+	return err
 }
 
-// Clear expires the cookie, with the attributes Save used so the browser
-// replaces rather than adds.
-func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) {
+func (s *sealedCookie) clear(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, s.cookie(r, "", -1))
 }
 
-func (s *CookieStore) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
+func (s *sealedCookie) cookie(r *http.Request, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     s.name,
 		Value:    value,
 		Path:     s.path,
 		Domain:   s.domain,
 		MaxAge:   maxAge,
-		Secure:   s.alwaysSecure || secureCookie(r, s.allowInsecure),
+		Secure:   s.secure || secureCookie(r, s.allowInsecure),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// refRecord is what the codec seals for a Ref.
+func refRecord(ref Ref) codec.Record {
+	return codec.Record{
+		CheckoutID: ref.CheckoutID, OrderID: ref.OrderID, RequestID: ref.RequestID,
+		Currency: ref.Amount.Currency(), Minor: ref.Amount.Minor(), Created: ref.CreatedAt.Unix(),
+	}
+}
+
+// recordRef is the Ref a sealed record holds, if it is a valid one.
+func recordRef(rec *codec.Record) (Ref, error) {
+	amount, err := NewMoney(rec.Minor, rec.Currency)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%w: amount: %w", ErrInvalidRef, err)
+	}
+	ref := Ref{
+		CheckoutID: rec.CheckoutID, OrderID: rec.OrderID, RequestID: rec.RequestID,
+		Amount: amount, CreatedAt: time.Unix(rec.Created, 0).UTC(),
+	}
+	return ref, ref.Validate()
 }
 
 // secureCookie decides the Secure attribute: on for https (direct, or
@@ -263,12 +352,4 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// record is what the codec seals: a Ref, plus a status and source for the
-// result flash. Both are empty in the Ref cookie and the return token.
-type record struct {
-	Ref    Ref
-	Status Status
-	Source Source
 }

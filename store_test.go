@@ -1,7 +1,15 @@
 package pointcheckout
 
 import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pointcheckout-go/pointcheckout/internal/codec"
 )
 
 func testRef(t testing.TB) Ref {
@@ -202,7 +212,7 @@ func TestCookieStoreOptions(t *testing.T) {
 
 func TestNewCookieStoreRejects(t *testing.T) {
 	good := []KeyPair{testKey(1)}
-	short := []KeyPair{{HashKey: testKey(1).HashKey[:20], BlockKey: testKey(1).BlockKey}}
+	short := []KeyPair{pair(testKey(1).material().hash[:20], testKey(1).material().block)}
 	tests := []struct {
 		name     string
 		keys     []KeyPair
@@ -211,7 +221,7 @@ func TestNewCookieStoreRejects(t *testing.T) {
 	}{
 		{"no keys", nil, CookieOptions{}, true},
 		{"short hash key", short, CookieOptions{}, true},
-		{"AES-128 block key", []KeyPair{{HashKey: testKey(1).HashKey, BlockKey: testKey(1).BlockKey[:16]}}, CookieOptions{}, true},
+		{"AES-128 block key", []KeyPair{pair(testKey(1).material().hash, testKey(1).material().block[:16])}, CookieOptions{}, true},
 		{"max age over a day", good, CookieOptions{MaxAge: 25 * time.Hour}, false},
 		{"negative max age", good, CookieOptions{MaxAge: -time.Second}, false},
 		{"sub-second max age", good, CookieOptions{MaxAge: time.Millisecond}, false},
@@ -242,17 +252,17 @@ func TestCookieStoreLoadErrors(t *testing.T) {
 	good := saved(t, s, req, testRef(t))
 
 	foreign := saved(t, mustStore(t, CookieOptions{}, testKey(7)), req, testRef(t))
-	c := mustCodec(t, time.Hour, keys...)
-	rec := record{Ref: testRef(t)}
-	asToken, err := c.encode("pc_return", &rec)
+	c, err := newCodec(keys, time.Hour, true)
 	require.NoError(t, err)
-	incomplete := record{Ref: testRef(t)}
-	incomplete.Ref.RequestID = ""
-	noRequestID, err := c.encode(DefaultCookieName, &incomplete)
+	rec := refRecord(testRef(t))
+	asToken, err := c.Encode("pc_return", &rec)
 	require.NoError(t, err)
-	payload := serialize(t, record{Ref: testRef(t)})
-	expired := sealAt(t, keys[0], DefaultCookieName, payload, time.Now().Add(-2*time.Hour).Unix())
-	stillValid := sealAt(t, keys[0], DefaultCookieName, payload, time.Now().Add(-50*time.Minute).Unix())
+	incomplete := refRecord(testRef(t))
+	incomplete.RequestID = ""
+	noRequestID, err := c.Encode(DefaultCookieName, &incomplete)
+	require.NoError(t, err)
+	expired := sealAt(t, keys[0], DefaultCookieName, refRecord(testRef(t)), time.Now().Add(-2*time.Hour).Unix())
+	stillValid := sealAt(t, keys[0], DefaultCookieName, refRecord(testRef(t)), time.Now().Add(-50*time.Minute).Unix())
 
 	tests := []struct {
 		name    string
@@ -346,4 +356,33 @@ func TestCookieStoreConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// sealAt seals rec as a CookieStore does, but with a chosen timestamp, in
+// securecookie v1.1.2's format: base64(ts "|" base64(iv ciphertext) "|"
+// mac), the MAC over name "|" ts "|" base64(iv ciphertext). The plaintext
+// comes from a real seal, opened with the same keys.
+func sealAt(t testing.TB, k KeyPair, name string, rec codec.Record, ts int64) string {
+	t.Helper()
+	c, err := newCodec([]KeyPair{k}, time.Hour, false)
+	require.NoError(t, err)
+	signed, err := c.Encode(name, &rec)
+	require.NoError(t, err)
+	raw, err := base64.URLEncoding.DecodeString(signed)
+	require.NoError(t, err)
+	parts := bytes.SplitN(raw, []byte("|"), 3)
+	payload, err := base64.URLEncoding.DecodeString(string(parts[1]))
+	require.NoError(t, err)
+
+	block, err := aes.NewCipher(k.material().block)
+	require.NoError(t, err)
+	iv := make([]byte, aes.BlockSize)
+	_, err = rand.Read(iv)
+	require.NoError(t, err)
+	ct := make([]byte, len(payload))
+	cipher.NewCTR(block, iv).XORKeyStream(ct, payload)
+	msg := fmt.Sprintf("%d|%s", ts, base64.URLEncoding.EncodeToString(append(iv, ct...)))
+	mac := hmac.New(sha256.New, k.material().hash)
+	mac.Write([]byte(name + "|" + msg))
+	return base64.URLEncoding.EncodeToString(append([]byte(msg+"|"), mac.Sum(nil)...))
 }

@@ -49,7 +49,7 @@ func TestClientIsReadyForTheServer(t *testing.T) {
 
 		wrong := pointcheckouttest.NewServer()
 		defer wrong.Close()
-		bad := s.Client(func(cfg *pointcheckout.ClientConfig) { cfg.Secret = pointcheckout.Secret(wrong.Secret) })
+		bad := s.Client(func(cfg *pointcheckout.ClientConfig) { cfg.Secret = pointcheckout.NewSecret(wrong.Secret) })
 		_, err = bad.GetCheckout(ctx, created.ID)
 		assert.ErrorIs(t, err, pointcheckout.ErrUnauthorized)
 		assert.NotContains(t, err.Error(), wrong.Secret)

@@ -187,7 +187,7 @@ func (s *Server) Environment() pointcheckout.Environment {
 func (s *Server) Client(configure ...func(*pointcheckout.ClientConfig)) *pointcheckout.Client {
 	cfg := pointcheckout.ClientConfig{
 		Key:         s.Key,
-		Secret:      pointcheckout.Secret(s.Secret),
+		Secret:      pointcheckout.NewSecret(s.Secret),
 		Environment: s.Environment(),
 	}
 	for _, f := range configure {

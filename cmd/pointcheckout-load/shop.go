@@ -45,7 +45,7 @@ func newEnvironment(o options) (*environment, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: o.key, Secret: pointcheckout.Secret(o.secret), Environment: env})
+		c, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: o.key, Secret: pointcheckout.NewSecret(o.secret), Environment: env})
 		if err != nil {
 			return nil, err
 		}

@@ -120,7 +120,7 @@ func paymentClient(getenv func(string) string, logger *slog.Logger) (*pointcheck
 	}
 	client, err := pointcheckout.NewClient(pointcheckout.ClientConfig{
 		Key:         key,
-		Secret:      pointcheckout.Secret(getenv("POINTCHECKOUT_API_SECRET")),
+		Secret:      pointcheckout.NewSecret(getenv("POINTCHECKOUT_API_SECRET")),
 		Environment: env,
 		Logger:      logger,
 	})

@@ -97,7 +97,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 			return fmt.Errorf("POINTCHECKOUT_ENV: %w", err)
 		}
 		client, err = pointcheckout.NewClient(pointcheckout.ClientConfig{
-			Key: st.APIKey, Secret: pointcheckout.Secret(st.APISecret), Environment: env, Logger: log,
+			Key: st.APIKey, Secret: pointcheckout.NewSecret(st.APISecret), Environment: env, Logger: log,
 		})
 		if err != nil {
 			return err

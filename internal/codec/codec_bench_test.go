@@ -1,4 +1,4 @@
-package pointcheckout
+package codec
 
 import (
 	"crypto/aes"
@@ -15,59 +15,63 @@ import (
 	"github.com/gorilla/securecookie"
 )
 
+// cookieName is what the benchmarks seal under.
+const cookieName = "pc_checkout"
+
 // BenchmarkCodec compares one seal and one open of a typical Ref three ways:
 // the package codec (securecookie with the compact serializer), securecookie
 // with its default gob serializer on an equivalent struct, and the floor: the
 // same serialized bytes sealed with nothing but the standard library.
 func BenchmarkCodec(b *testing.B) {
-	keys := benchKeys(b)
+	hash, block := benchKeys(b)
 	rec := typicalRecord()
 
 	b.Run("package", func(b *testing.B) {
-		c, err := newCodec(keys, time.Hour)
+		c, err := New(time.Hour, true, [][]byte{hash}, [][]byte{block})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			v, err := c.encode(DefaultCookieName, &rec)
+			v, err := c.Encode(cookieName, &rec)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := c.decode(DefaultCookieName, v); err != nil {
+			var out Record
+			if err := c.Decode(cookieName, v, &out); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 
 	b.Run("securecookie-gob", func(b *testing.B) {
-		sc := securecookie.New(keys[0].HashKey, keys[0].BlockKey).MaxAge(3600)
+		sc := securecookie.New(hash, block).MaxAge(3600)
 		src := gobRefFrom(&rec)
 		b.ReportAllocs()
 		for b.Loop() {
-			v, err := sc.Encode(DefaultCookieName, &src)
+			v, err := sc.Encode(cookieName, &src)
 			if err != nil {
 				b.Fatal(err)
 			}
 			var dst gobRef
-			if err := sc.Decode(DefaultCookieName, v, &dst); err != nil {
+			if err := sc.Decode(cookieName, v, &dst); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 
 	b.Run("floor", func(b *testing.B) {
-		f, err := newFloorCodec(keys[0], 3600)
+		f, err := newFloorCodec(hash, block, 3600)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			v, err := f.encode(DefaultCookieName, &rec)
+			v, err := f.encode(cookieName, &rec)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := f.decode(DefaultCookieName, v); err != nil {
+			if _, err := f.decode(cookieName, v); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -77,44 +81,33 @@ func BenchmarkCodec(b *testing.B) {
 // BenchmarkSerializer isolates the compact binary form.
 func BenchmarkSerializer(b *testing.B) {
 	rec := typicalRecord()
-	buf := make([]byte, 0, 128)
 	b.ReportAllocs()
 	for b.Loop() {
-		var err error
-		buf, err = appendRecord(buf[:0], &rec)
+		buf, err := serializer{}.Serialize(&rec)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var out record
-		if err := unmarshalRecord(buf, &out); err != nil {
+		var out Record
+		if err := (serializer{}).Deserialize(buf, &out); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func benchKeys(tb testing.TB) []KeyPair {
+func benchKeys(tb testing.TB) (hash, block []byte) {
 	tb.Helper()
-	k, err := GenerateKeyPair()
-	if err != nil {
+	hash, block = make([]byte, 32), make([]byte, 32)
+	if _, err := rand.Read(hash); err != nil {
 		tb.Fatal(err)
 	}
-	return []KeyPair{k}
-}
-
-// typicalRecord is a Ref as /pay makes it: UUID-sized ids, a short order id.
-func typicalRecord() record {
-	m, _ := NewMoney(12345, "AED")
-	return record{Ref: Ref{
-		CheckoutID: "6f1c2d4e-9a8b-4c7d-8e6f-5a4b3c2d1e0f",
-		OrderID:    "ORD-2024-000123",
-		RequestID:  "0b9a8c7d-6e5f-4a3b-9c2d-1e0f6a5b4c3d",
-		Amount:     m,
-		CreatedAt:  time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC),
-	}}
+	if _, err := rand.Read(block); err != nil {
+		tb.Fatal(err)
+	}
+	return hash, block
 }
 
 // gobRef is the struct a hand-written securecookie integration would seal
-// with gob: the same information as a record.
+// with gob: the same information as a Record.
 type gobRef struct {
 	CheckoutID, OrderID, RequestID string
 	Minor                          int64
@@ -123,11 +116,11 @@ type gobRef struct {
 	Status, Source                 string
 }
 
-func gobRefFrom(rec *record) gobRef {
+func gobRefFrom(rec *Record) gobRef {
 	return gobRef{
-		CheckoutID: rec.Ref.CheckoutID, OrderID: rec.Ref.OrderID, RequestID: rec.Ref.RequestID,
-		Minor: rec.Ref.Amount.Minor(), Currency: rec.Ref.Amount.Currency(), CreatedAt: rec.Ref.CreatedAt,
-		Status: string(rec.Status), Source: string(rec.Source),
+		CheckoutID: rec.CheckoutID, OrderID: rec.OrderID, RequestID: rec.RequestID,
+		Minor: rec.Minor, Currency: rec.Currency, CreatedAt: time.Unix(rec.Created, 0),
+		Status: rec.Status, Source: rec.Source,
 	}
 }
 
@@ -142,19 +135,18 @@ type floorCodec struct {
 	maxAge  int64
 }
 
-func newFloorCodec(k KeyPair, maxAge int64) (*floorCodec, error) {
-	block, err := aes.NewCipher(k.BlockKey)
+func newFloorCodec(hashKey, blockKey []byte, maxAge int64) (*floorCodec, error) {
+	block, err := aes.NewCipher(blockKey)
 	if err != nil {
 		return nil, err
 	}
-	return &floorCodec{hashKey: k.HashKey, block: block, maxAge: maxAge}, nil
+	return &floorCodec{hashKey: hashKey, block: block, maxAge: maxAge}, nil
 }
 
 const floorHead = 8 + aes.BlockSize
 
-func (f *floorCodec) encode(name string, rec *record) (string, error) {
-	var scratch [256]byte
-	plain, err := appendRecord(scratch[:0], rec)
+func (f *floorCodec) encode(name string, rec *Record) (string, error) {
+	plain, err := serializer{}.Serialize(rec)
 	if err != nil {
 		return "", err
 	}
@@ -179,28 +171,28 @@ func (f *floorCodec) mac(name string, msg, out []byte) []byte {
 
 var errFloor = errors.New("floor: invalid value")
 
-func (f *floorCodec) decode(name, value string) (record, error) {
-	if len(value) > maxValueLen {
-		return record{}, errFloor
+func (f *floorCodec) decode(name, value string) (Record, error) {
+	if len(value) > MaxValueLen {
+		return Record{}, errFloor
 	}
 	buf, err := base64.RawURLEncoding.DecodeString(value)
 	n := len(buf)
 	if err != nil || n < floorHead+sha256.Size {
-		return record{}, errFloor
+		return Record{}, errFloor
 	}
 	msg, sum := buf[:n-sha256.Size], buf[n-sha256.Size:]
 	var want [sha256.Size]byte
 	if !hmac.Equal(sum, f.mac(name, msg, want[:0])) {
-		return record{}, errFloor
+		return Record{}, errFloor
 	}
 	if ts := int64(binary.BigEndian.Uint64(msg)); ts < time.Now().Unix()-f.maxAge {
-		return record{}, errFloor
+		return Record{}, errFloor
 	}
 	ct := msg[floorHead:]
 	cipher.NewCTR(f.block, msg[8:floorHead]).XORKeyStream(ct, ct)
-	var rec record
-	if err := unmarshalRecord(ct, &rec); err != nil {
-		return record{}, errFloor
+	var rec Record
+	if err := (serializer{}).Deserialize(ct, &rec); err != nil {
+		return Record{}, errFloor
 	}
 	return rec, nil
 }
@@ -211,15 +203,15 @@ func (f *floorCodec) decode(name, value string) (record, error) {
 // not decide the comparison. The metrics are package/floor and gob/package,
 // time per seal+open.
 func BenchmarkCodecRatio(b *testing.B) {
-	keys := benchKeys(b)
+	hash, block := benchKeys(b)
 	rec := typicalRecord()
-	c, err := newCodec(keys, time.Hour)
+	c, err := New(time.Hour, true, [][]byte{hash}, [][]byte{block})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc := securecookie.New(keys[0].HashKey, keys[0].BlockKey).MaxAge(3600)
+	sc := securecookie.New(hash, block).MaxAge(3600)
 	src := gobRefFrom(&rec)
-	f, err := newFloorCodec(keys[0], 3600)
+	f, err := newFloorCodec(hash, block, 3600)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -234,24 +226,25 @@ func BenchmarkCodecRatio(b *testing.B) {
 		return time.Since(start)
 	}
 	pkgOp := func() error {
-		v, err := c.encode(DefaultCookieName, &rec)
+		v, err := c.Encode(cookieName, &rec)
 		if err == nil {
-			_, err = c.decode(DefaultCookieName, v)
+			var out Record
+			err = c.Decode(cookieName, v, &out)
 		}
 		return err
 	}
 	gobOp := func() error {
-		v, err := sc.Encode(DefaultCookieName, &src)
+		v, err := sc.Encode(cookieName, &src)
 		if err == nil {
 			var dst gobRef
-			err = sc.Decode(DefaultCookieName, v, &dst)
+			err = sc.Decode(cookieName, v, &dst)
 		}
 		return err
 	}
 	floorOp := func() error {
-		v, err := f.encode(DefaultCookieName, &rec)
+		v, err := f.encode(cookieName, &rec)
 		if err == nil {
-			_, err = f.decode(DefaultCookieName, v)
+			_, err = f.decode(cookieName, v)
 		}
 		return err
 	}
