@@ -164,10 +164,17 @@ func TestFaults(t *testing.T) {
 			back, _ := r.pay("ORD-2", pointcheckouttest.CardPaid)
 			other := r.s.browser()
 			r.inject(find, 4, slow)
-			got := other.get(back.location)
+			got := other.get(backWithoutHints(t, back.location))
 			assert.Equal(t, http.StatusOK, got.status)
 			assert.Equal(t, pointcheckout.StatusPending, r.s.updates.orderStatus("ORD-2"))
-			assert.Equal(t, http.StatusSeeOther, other.get(back.location).status)
+			assert.Equal(t, http.StatusSeeOther, other.get(backWithoutHints(t, back.location)).status)
+			r.settled("ORD-2", pointcheckout.StatusPaid)
+		}},
+		{"a failing search does not matter to a token-only return with the appended id", func(t *testing.T, r *faultRig) {
+			back, _ := r.pay("ORD-2", pointcheckouttest.CardPaid)
+			r.inject(find, 100, pointcheckouttest.StatusCode(http.StatusInternalServerError))
+			assert.Equal(t, http.StatusSeeOther, r.s.browser().get(back.location).status)
+			assert.Equal(t, 100, r.s.gw.PendingFaults(find), "no search was made")
 			r.settled("ORD-2", pointcheckout.StatusPaid)
 		}},
 		{"create slower than the client timeout: found by request id", func(t *testing.T, r *faultRig) {

@@ -226,10 +226,10 @@ type Handler struct {
 }
 
 const (
-	maxPayBody  = 64 << 10
-	tokenParam  = "t"
-	tokenName   = "pc_return"
-	resultName  = "pc_result"
+	maxPayBody = 64 << 10
+	tokenParam = "t"
+	tokenName  = "pc_return"
+	resultName = "pc_result"
 	// tokenMaxAge is how long a return URL stays valid: as long as the
 	// checkout cookie, which is long enough to pay.
 	tokenMaxAge = DefaultCookieMaxAge

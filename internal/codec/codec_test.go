@@ -159,9 +159,9 @@ func TestSignedOnlyIsReadableAndShorter(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
-	before := mustCodec(t, time.Hour, true, 1)   // before rotation
+	before := mustCodec(t, time.Hour, true, 1)    // before rotation
 	during := mustCodec(t, time.Hour, true, 2, 1) // new key seals, old still opens
-	after := mustCodec(t, time.Hour, true, 2)    // old key retired
+	after := mustCodec(t, time.Hour, true, 2)     // old key retired
 	rec := typicalRecord()
 	oldValue, err := before.Encode("n", &rec)
 	require.NoError(t, err)
