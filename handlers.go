@@ -495,8 +495,10 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 	creq.RequestID = ref.RequestID
 	returnURL, err := h.returnURL(r, ref)
 	if err != nil {
-		h.fail(r, "pointcheckout: return URL", err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started."})
+		// What Orders returned cannot make a Ref (no order id, an id
+		// too long): the shop's bug.
+		h.fail(r, "pointcheckout: order cannot make a checkout reference", err)
+		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: h.because("The payment could not be started.", err, http.StatusInternalServerError)})
 		return
 	}
 	creq.ReturnURL = returnURL

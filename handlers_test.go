@@ -3,6 +3,7 @@ package pointcheckout_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -686,4 +687,218 @@ func TestPayBodyIsBounded(t *testing.T) {
 	got := s.browser().postForm(s.shop.URL+"/pay", huge, nil)
 	assert.NotEqual(t, http.StatusSeeOther, got.status, "a 1 MiB form is not read")
 	assert.Empty(t, s.gw.Checkouts())
+}
+
+// TestPaymentPageOfEitherBrand: a checkout created on either brand's API
+// may send the shopper to either brand's payment page, and every preset
+// lets both through.
+func TestPaymentPageOfEitherBrand(t *testing.T) {
+	for _, preset := range []func() pointcheckout.Environment{pointcheckout.PaymenntTestEnvironment, pointcheckout.TestEnvironment} {
+		for _, page := range []string{"https://pay.test.paymennt.com", "https://pay.test.pointcheckout.com"} {
+			t.Run(preset().Name+" to "+page, func(t *testing.T) {
+				s := newShop(t, harnessOpts{gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithPaymentPageURL(page)}})
+				env := preset()
+				env.BaseURL = s.gw.BaseURL()
+				f := s.mount(func(c *pointcheckout.Config) {
+					c.Client = s.gw.Client(func(cc *pointcheckout.ClientConfig) { cc.Environment = env })
+				})
+				got := payAt(s.browser(), f.srv.URL, "ORD-1")
+				require.Equal(t, http.StatusSeeOther, got.status, got.body)
+				assert.True(t, strings.HasPrefix(got.location, page+"/checkout/"), got.location)
+				assert.Empty(t, s.errs.errs)
+			})
+		}
+	}
+}
+
+// TestAPIRedirectNamesTheEnvironment: an API host that moved answers with a
+// redirect; /pay reports where it went and which environment to use.
+func TestAPIRedirectNamesTheEnvironment(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	s.gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.Redirect(http.StatusPermanentRedirect, "https://api.paymennt.com/mer/v2.0/checkout/web"))
+	got := s.pay(s.browser(), "ORD-1")
+	assert.Equal(t, http.StatusBadGateway, got.status)
+	var apiErr *pointcheckout.APIError
+	require.Len(t, s.errs.errs, 1)
+	require.ErrorAs(t, s.errs.errs[0], &apiErr)
+	assert.Equal(t, http.StatusPermanentRedirect, apiErr.StatusCode)
+	assert.Contains(t, apiErr.Message, "api.paymennt.com")
+	assert.Contains(t, apiErr.Message, `"paymennt-live"`)
+	assert.Contains(t, s.logs.String(), "api.paymennt.com")
+	assert.Empty(t, s.updates.list(), "no checkout, no update")
+}
+
+// recordedRefs is an updater that also finds Refs by request id, as the
+// attempt ledger does.
+type recordedRefs struct{ *updateLog }
+
+func (r recordedRefs) FindRefByRequestID(_ context.Context, requestID string) (pointcheckout.Ref, error) {
+	for _, u := range r.list() {
+		if u.Source == pointcheckout.SourcePay && u.RequestID == requestID {
+			return u.Ref, nil
+		}
+	}
+	return pointcheckout.Ref{}, pointcheckout.ErrNotFound
+}
+
+// TestTokenOnlyReturnFindsItsCheckout: without the cookie, the checkout to
+// ask about comes from the shop's own record of the request id, else from
+// the id the hosted page appended, and only then from a search; and the
+// return works however the gateway appended its parameters.
+func TestTokenOnlyReturnFindsItsCheckout(t *testing.T) {
+	tests := []struct {
+		name     string
+		recorded bool // the updater is a RequestRefFinder
+		url      func(t *testing.T, back, id string) string
+		post     url.Values
+		searches int
+	}{
+		{"appended id", false, func(_ *testing.T, back, _ string) string { return back }, nil, 0},
+		{"recorded id, nothing appended", true, func(t *testing.T, back, _ string) string { return backWithoutHints(t, back) }, nil, 0},
+		{"recorded id wins over a wrong appended one", true, func(t *testing.T, back, id string) string {
+			return backWithoutHints(t, back) + "&checkout=1999999999999999999"
+		}, nil, 0},
+		{"appended naively after the token", false, func(t *testing.T, back, id string) string {
+			return backWithoutHints(t, back) + "?checkout=" + id + "&reference=r"
+		}, nil, 0},
+		{"posted back as form fields", false, func(t *testing.T, back, _ string) string { return backWithoutHints(t, back) }, url.Values{"checkout": nil}, 0},
+		{"nothing appended, nothing recorded: a search", false, func(t *testing.T, back, _ string) string { return backWithoutHints(t, back) }, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			f := s.mount(func(c *pointcheckout.Config) {
+				if tt.recorded {
+					c.Refs = recordedRefs{s.updates}
+				}
+			})
+			back, id := s.checkoutAndPayAt(s.browser(), f.srv.URL, "ORD-1", pointcheckouttest.CardPaid, "pay")
+			s.gw.ResetRequests()
+			target := tt.url(t, back.location, id)
+			b := s.browser() // another browser: no cookie
+			var got page
+			if tt.post != nil {
+				got = b.postForm(target, url.Values{"checkout": {id}, "reference": {"r"}}, nil)
+			} else {
+				got = b.get(target)
+			}
+			require.Equal(t, http.StatusSeeOther, got.status, got.body)
+			assert.Equal(t, "/thanks", got.location)
+			assert.Equal(t, tt.searches, endpointRequests(s.gw, pointcheckouttest.EndpointFind))
+			for _, u := range s.updates.list() {
+				assert.Equal(t, id, u.CheckoutID)
+			}
+			assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"))
+		})
+	}
+}
+
+// endpointRequests counts the requests the sandbox saw for ep.
+func endpointRequests(gw *pointcheckouttest.Server, ep pointcheckouttest.Endpoint) int {
+	n := 0
+	for _, r := range gw.Requests() {
+		if r.Endpoint == ep {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAnswersReadTolerantlyVerifiedStrictly: the same value written
+// differently is read; an answer that differs, or whose amount cannot be
+// read in the currency it names, is a reported verification failure, never
+// an outage retried for ever.
+func TestAnswersReadTolerantlyVerifiedStrictly(t *testing.T) {
+	tests := []struct {
+		name   string
+		order  string
+		fault  pointcheckouttest.Fault
+		status int
+	}{
+		{"numeric id", "ORD-1", pointcheckouttest.NumericID(), http.StatusSeeOther},
+		{"three decimals for AED", "ORD-1", pointcheckouttest.AmountDigits(3), http.StatusSeeOther},
+		{"no decimals for 100.00", "ORD-1", pointcheckouttest.AmountDigits(0), http.StatusSeeOther},
+		{"12.345 KWD answered as 12.35", "ORD-KWD", pointcheckouttest.RoundedAmount(), http.StatusBadGateway},
+		{"12.345 answered in USD", "ORD-KWD", pointcheckouttest.WrongCurrency(), http.StatusBadGateway},
+		{"another currency, same digits", "ORD-1", pointcheckouttest.WrongCurrency(), http.StatusBadGateway},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, harnessOpts{})
+			b := s.browser()
+			back, _ := s.checkoutAndPay(b, tt.order, pointcheckouttest.CardPaid, "pay")
+			s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, tt.fault)
+			got := b.get(back.location)
+			require.Equal(t, tt.status, got.status, got.body)
+			if tt.status == http.StatusSeeOther {
+				assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus(tt.order))
+				return
+			}
+			assert.True(t, s.errs.has(pointcheckout.ErrVerification), "reported to OnError")
+			assert.Equal(t, pointcheckout.StatusPending, s.updates.orderStatus(tt.order))
+			assert.Equal(t, 1, endpointRequests(s.gw, pointcheckouttest.EndpointGet), "one get for the return, none retried")
+			// The next answer is true again: the refresh records it.
+			assert.Equal(t, http.StatusSeeOther, b.get(back.location).status)
+		})
+	}
+	t.Run("create answered with a numeric id and trailing zeros", func(t *testing.T) {
+		s := newShop(t, harnessOpts{})
+		s.gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.NumericID())
+		s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.AmountDigits(4))
+		b := s.browser()
+		back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+		assert.Equal(t, "/thanks", b.get(back.location).location)
+	})
+}
+
+// TestThreeDecimalAmountsAtPay: an amount with a non-zero third decimal is
+// refused at /pay before any checkout exists, unless the client opts in,
+// and a developer on the sandbox reads why on the page.
+func TestThreeDecimalAmountsAtPay(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	f := s.mount(func(c *pointcheckout.Config) { c.Client = s.gw.Client() })
+	got := payAt(s.browser(), f.srv.URL, "ORD-KWD")
+	assert.Equal(t, http.StatusInternalServerError, got.status)
+	assert.Contains(t, got.body, "third decimal", "named on the page with a gateway on loopback")
+	assert.True(t, s.errs.has(pointcheckout.ErrInvalidRequest))
+	assert.Empty(t, s.gw.Checkouts())
+	assert.Equal(t, http.StatusSeeOther, payAt(s.browser(), f.srv.URL, "ORD-1").status, "two decimals are fine")
+}
+
+// TestReturnURLLength measures the return URL the gateway is given, for a
+// typical shop origin; the README quotes the figure.
+func TestReturnURLLength(t *testing.T) {
+	s := newShop(t, harnessOpts{})
+	f := s.mount(func(c *pointcheckout.Config) { c.ReturnBaseURL = "https://shop.example.com" })
+	got := payAt(s.browser(), f.srv.URL, "ORD-1")
+	require.Equal(t, http.StatusSeeOther, got.status, got.body)
+	cos := s.gw.Checkouts()
+	require.Len(t, cos, 1)
+	u := cos[0].ReturnURL
+	assert.True(t, strings.HasPrefix(u, "https://shop.example.com/pay/return?t="), u)
+	assert.LessOrEqual(t, len(u), 200, u)
+	t.Logf("return URL: %d characters (%s)", len(u), u)
+}
+
+// TestProgrammerErrorsAreLoggedByDefault: with no Logger, a mistake in the
+// shop's Orders reaches slog.Default at Error level.
+func TestProgrammerErrorsAreLoggedByDefault(t *testing.T) {
+	var buf syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	s := newShop(t, harnessOpts{})
+	f := s.mount(func(c *pointcheckout.Config) {
+		c.Logger = nil
+		c.Orders = pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
+			o := s.orders["ORD-1"]
+			o.OrderID = "" // the shop's bug
+			return &o, nil
+		})
+	})
+	got := payAt(s.browser(), f.srv.URL, "ORD-1")
+	assert.Equal(t, http.StatusInternalServerError, got.status)
+	assert.Contains(t, got.body, "no order id")
+	assert.Contains(t, buf.String(), "level=ERROR")
+	assert.Contains(t, buf.String(), "no order id")
 }
