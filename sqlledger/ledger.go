@@ -155,16 +155,19 @@ func (l *Ledger) UpdateOrder(ctx context.Context, u pointcheckout.Update) error 
 	if u.OrderID == "" {
 		return fmt.Errorf("sqlledger: %w: update without an order id", pointcheckout.ErrInvalidRef)
 	}
-	var o pointcheckout.Outcome
+	var (
+		o    pointcheckout.Outcome
+		prev pointcheckout.Status
+	)
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		o, err = l.apply(ctx, tx, u)
+		o, prev, err = l.apply(ctx, tx, u)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlledger: update of order %q: %w", u.OrderID, err)
 	}
-	l.logOutcome(ctx, u, o)
+	l.logOutcome(ctx, u, o, prev)
 	if o.AttemptChanged && len(o.Cancel) > 0 && !l.keepOthers {
 		// Not bounded by the shopper's request: a cancel cut short would
 		// leave an attempt of a paid order payable. One that fails is
@@ -191,23 +194,29 @@ func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 
 // apply is the update's transaction: lock the order, read its attempts,
 // apply the rule and the policies, write the attempt, the order's state and
-// the history, and tell the shop.
-func (l *Ledger) apply(ctx context.Context, tx *sql.Tx, u pointcheckout.Update) (pointcheckout.Outcome, error) {
+// the history, and tell the shop. prev is the attempt's status before the
+// update ("" for none).
+func (l *Ledger) apply(ctx context.Context, tx *sql.Tx, u pointcheckout.Update) (o pointcheckout.Outcome, prev pointcheckout.Status, err error) {
 	now := l.now()
 	if _, err := tx.ExecContext(ctx, l.q.lockOrder, u.OrderID, string(pointcheckout.PaymentNone), now.UnixNano()); err != nil {
-		return pointcheckout.Outcome{}, err
+		return pointcheckout.Outcome{}, "", err
 	}
 	attempts, err := l.attemptsOf(ctx, tx, u.OrderID)
 	if err != nil {
-		return pointcheckout.Outcome{}, err
+		return pointcheckout.Outcome{}, "", err
 	}
-	o := pointcheckout.ApplyUpdate(attempts, u)
+	for _, a := range attempts {
+		if a.Ref.CheckoutID == u.CheckoutID {
+			prev = a.Status
+		}
+	}
+	o = pointcheckout.ApplyUpdate(attempts, u)
 	isNew := o.AttemptChanged && len(o.Attempts) > len(attempts)
 	if isNew {
 		if err := l.mayStart(o.Before, attempts, now); err != nil {
 			o = refused(o, attempts, err)
 		} else if other, err := l.recordedElsewhere(ctx, tx, u); err != nil {
-			return pointcheckout.Outcome{}, err
+			return pointcheckout.Outcome{}, "", err
 		} else if other != "" {
 			// The ids belong to another order's attempt.
 			o = refused(o, attempts, &pointcheckout.VerificationError{OrderID: u.OrderID, CheckoutID: u.CheckoutID, Fields: []string{"orderId"}})
@@ -224,32 +233,26 @@ func (l *Ledger) apply(ctx context.Context, tx *sql.Tx, u pointcheckout.Update) 
 			_, err = tx.ExecContext(ctx, l.q.updateAttempt, string(a.Status), open, now.UnixNano(), a.Ref.CheckoutID)
 		}
 		if err != nil {
-			return pointcheckout.Outcome{}, err
+			return pointcheckout.Outcome{}, "", err
 		}
 	}
 	if o.OrderChanged {
 		if _, err := tx.ExecContext(ctx, l.q.setState, string(o.After), now.UnixNano(), u.OrderID); err != nil {
-			return pointcheckout.Outcome{}, err
-		}
-	}
-	var prev pointcheckout.Status
-	for _, a := range attempts {
-		if a.Ref.CheckoutID == u.CheckoutID {
-			prev = a.Status
+			return pointcheckout.Outcome{}, "", err
 		}
 	}
 	verdict, detail := describe(u, o, prev)
 	_, err = tx.ExecContext(ctx, l.q.insertUpdate, u.OrderID, now.UnixNano(), string(u.Source), u.CheckoutID, u.RequestID,
 		u.Status.String(), u.Amount.Minor(), u.Amount.Currency(), verdict, detail, string(o.Before), string(o.After))
 	if err != nil {
-		return pointcheckout.Outcome{}, err
+		return pointcheckout.Outcome{}, "", err
 	}
 	if o.OrderChanged && l.onChange != nil {
 		if err := l.onChange(ctx, tx, u.OrderID, o); err != nil {
-			return pointcheckout.Outcome{}, fmt.Errorf("OrderChanged: %w", err)
+			return pointcheckout.Outcome{}, "", fmt.Errorf("OrderChanged: %w", err)
 		}
 	}
-	return o, nil
+	return o, prev, nil
 }
 
 // refused turns o into the refusal of its update, with why.
@@ -339,8 +342,9 @@ func describe(u pointcheckout.Update, o pointcheckout.Outcome, prev pointcheckou
 }
 
 // logOutcome logs what an update did: refusals that may be attacks and
-// second payments at Error, other refusals at Warn.
-func (l *Ledger) logOutcome(ctx context.Context, u pointcheckout.Update, o pointcheckout.Outcome) {
+// second payments at Error (once, when the attempt starts holding money),
+// other refusals at Warn.
+func (l *Ledger) logOutcome(ctx context.Context, u pointcheckout.Update, o pointcheckout.Outcome, prev pointcheckout.Status) {
 	attrs := []slog.Attr{
 		slog.String("order_id", u.OrderID), slog.String("checkout_id", u.CheckoutID),
 		slog.String("status", u.Status.String()), slog.String("source", string(u.Source)),
@@ -351,7 +355,7 @@ func (l *Ledger) logOutcome(ctx context.Context, u pointcheckout.Update, o point
 		l.log.LogAttrs(ctx, slog.LevelError, "sqlledger: security: update does not match the recorded attempt", append(attrs, slog.Any("err", o.Err))...)
 	case o.Err != nil:
 		l.log.LogAttrs(ctx, slog.LevelWarn, "sqlledger: update refused", append(attrs, slog.Any("err", o.Err))...)
-	case o.AttemptChanged && len(o.Refund) > 0:
+	case o.AttemptChanged && len(o.Refund) > 0 && holdsMoney(o.Attempt.Status) && !holdsMoney(prev):
 		var ids []string
 		for _, r := range o.Refund {
 			ids = append(ids, r.CheckoutID)
@@ -364,9 +368,10 @@ func (l *Ledger) logOutcome(ctx context.Context, u pointcheckout.Update, o point
 	}
 }
 
-// cancelAttempts cancels PENDING attempts of a paid order at the gateway,
-// and returns how many it cancelled. A failure is only logged: the attempt
-// stays open, and the Sweeper tries again (or records what it became).
+// cancelAttempts cancels attempts of a paid order at the gateway, each only
+// if the gateway still says PENDING (an AUTHORIZED or PAID one is left for
+// the Sweeper to record), and returns how many it cancelled. A failure is
+// only logged: the attempt stays open, and the Sweeper tries again.
 func (l *Ledger) cancelAttempts(ctx context.Context, refs []pointcheckout.Ref) int {
 	n := 0
 	for _, ref := range refs {
@@ -374,16 +379,28 @@ func (l *Ledger) cancelAttempts(ctx context.Context, refs []pointcheckout.Ref) i
 			break
 		}
 		cctx, cancel := context.WithTimeout(ctx, cancelTimeout)
-		_, err := l.client.CancelCheckout(cctx, ref.CheckoutID)
-		cancel()
-		if err != nil {
-			l.log.WarnContext(ctx, "sqlledger: cancel of another attempt of a paid order failed", "order_id", ref.OrderID, "checkout_id", ref.CheckoutID, "err", err)
-			continue
+		co, err := l.client.GetCheckout(cctx, ref.CheckoutID)
+		if err == nil && co.Status == pointcheckout.StatusPending {
+			_, err = l.client.CancelCheckout(cctx, ref.CheckoutID)
 		}
-		n++
-		l.log.InfoContext(ctx, "sqlledger: other attempt of a paid order cancelled", "order_id", ref.OrderID, "checkout_id", ref.CheckoutID)
+		cancel()
+		switch {
+		case err != nil:
+			l.log.WarnContext(ctx, "sqlledger: cancel of another attempt of a paid order failed", "order_id", ref.OrderID, "checkout_id", ref.CheckoutID, "err", err)
+		case co.Status != pointcheckout.StatusPending:
+			l.log.InfoContext(ctx, "sqlledger: other attempt of a paid order not cancelled", "order_id", ref.OrderID, "checkout_id", ref.CheckoutID, "status", co.Status)
+		default:
+			n++
+			l.log.InfoContext(ctx, "sqlledger: other attempt of a paid order cancelled", "order_id", ref.OrderID, "checkout_id", ref.CheckoutID)
+		}
 	}
 	return n
+}
+
+// holdsMoney reports whether a checkout in status s holds the shopper's
+// money.
+func holdsMoney(s pointcheckout.Status) bool {
+	return s == pointcheckout.StatusAuthorized || s == pointcheckout.StatusPaid || s == pointcheckout.StatusPartiallyRefunded
 }
 
 func boolInt(b bool) int {

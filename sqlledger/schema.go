@@ -60,7 +60,7 @@ var migrations = [][]string{{
 	`CREATE TABLE IF NOT EXISTS {p}orders (
 		order_id   TEXT   PRIMARY KEY,
 		state      TEXT   NOT NULL,
-		updates    BIGINT NOT NULL,
+		received   BIGINT NOT NULL,
 		changed_at BIGINT NOT NULL
 	)`,
 	// One row per attempt (checkout), with its whole Ref from /pay.
@@ -225,8 +225,8 @@ func (l *Ledger) prepareQueries() {
 		// The first statement of every update: it takes SQLite's write
 		// lock and PostgreSQL's lock on the order's row, so updates of one
 		// order run one at a time on any number of instances.
-		lockOrder: l.sql(`INSERT INTO {p}orders (order_id, state, updates, changed_at) VALUES (?, ?, 1, ?)
-			ON CONFLICT (order_id) DO UPDATE SET updates = {p}orders.updates + 1`),
+		lockOrder: l.sql(`INSERT INTO {p}orders (order_id, state, received, changed_at) VALUES (?, ?, 1, ?)
+			ON CONFLICT (order_id) DO UPDATE SET received = {p}orders.received + 1`),
 		orderState:        l.sql(`SELECT state FROM {p}orders WHERE order_id = ?`),
 		setState:          l.sql(`UPDATE {p}orders SET state = ?, changed_at = ? WHERE order_id = ?`),
 		attempts:          l.sql(`SELECT ` + attemptColumns + ` FROM {p}attempts WHERE order_id = ? ORDER BY id`),
