@@ -91,7 +91,7 @@ func forEachDB(t *testing.T, f func(t *testing.T, d *db)) {
 	}
 }
 
-func newDB(t *testing.T, name string) *db {
+func newDB(t testing.TB, name string) *db {
 	d := &db{name: name, counts: &counts{}}
 	if name == "SQLite" {
 		q := url.Values{}
