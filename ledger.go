@@ -88,8 +88,8 @@ type Outcome struct {
 	// Attempts are the order's attempts after the update, oldest first (a
 	// new slice; ApplyUpdate never changes its argument).
 	Attempts []Attempt
-	// Attempt is the attempt the update names, after it; zero when no
-	// recorded attempt matches.
+	// Attempt is the attempt the update names, after it; zero when the
+	// update is refused.
 	Attempt Attempt
 	// Before and After are the order's payment state around the update.
 	Before, After PaymentState
@@ -111,8 +111,10 @@ type Outcome struct {
 
 // ApplyUpdate applies u to an order's attempts, given oldest first (in the
 // order their SourcePay updates were recorded), and says what changed. It is
-// the OrderUpdater contract as one pure function, for ledgers that store one
-// row per attempt:
+// the OrderUpdater contract as one pure function: a ledger keeps each order's
+// attempts, applies this under the order's lock, stores Outcome.Attempt when
+// AttemptChanged and tells the shop when OrderChanged (package sqlledger does
+// it all on SQLite and PostgreSQL). The rule:
 //
 //   - A SourcePay update records a new attempt with its whole Ref, unless
 //     the order took money already (ErrAttemptRefused).

@@ -55,8 +55,9 @@ type Config struct {
 	// state, inside the update's transaction: write the shop's own order
 	// row through tx. An error rolls the whole update back.
 	OrderChanged func(ctx context.Context, tx *sql.Tx, orderID string, o pointcheckout.Outcome) error
-	// Client cancels an order's other PENDING attempts at the gateway once
-	// one attempt took money, so the shopper cannot pay twice.
+	// Client cancels an order's other attempts at the gateway once one took
+	// money, each only while the gateway says PENDING, so the shopper
+	// cannot pay twice.
 	Client *pointcheckout.Client
 	// KeepOtherAttempts leaves those attempts open instead (no Client
 	// needed); a second payment is still flagged for refund.
