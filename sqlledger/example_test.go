@@ -23,7 +23,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	client, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: os.Getenv("POINTCHECKOUT_API_KEY"),
-		Secret: pointcheckout.Secret(os.Getenv("POINTCHECKOUT_API_SECRET")), Environment: pointcheckout.TestEnvironment()})
+		Secret: pointcheckout.NewSecret(os.Getenv("POINTCHECKOUT_API_SECRET")), Environment: pointcheckout.TestEnvironment()})
 	if err != nil {
 		log.Fatal(err)
 	}
