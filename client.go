@@ -788,14 +788,27 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 	}
 	// The result is decoded straight into its destination while the
 	// envelope is read: one pass over the answer. A checkout goes through its
-	// wire form, whose amounts need the currency beside them.
-	into, wire := out, (*wireCheckout)(nil)
+	// plain wire form, whose amounts need the currency beside them; an
+	// answer of another shape (a numeric id, an address with a numeric zip)
+	// is read a second time, tolerantly.
+	into, plain := out, (*plainCheckout)(nil)
 	if _, ok := out.(*Checkout); ok {
-		wire = new(wireCheckout)
-		into = wire
+		plain = new(plainCheckout)
+		into = plain
 	}
 	env := envelope{Result: into}
 	err = json.Unmarshal(raw, &env)
+	var wire *wireCheckout
+	if plain != nil {
+		if err == nil {
+			w := plain.wire()
+			wire = &w
+		} else {
+			wire = new(wireCheckout)
+			env = envelope{Result: wire}
+			err = json.Unmarshal(raw, &env)
+		}
+	}
 	var typeErr *json.UnmarshalTypeError
 	if (err != nil && !errors.As(err, &typeErr)) || env.Success == nil {
 		return status, retryAfter, unreadable(cl.op, status, "not the API's JSON envelope")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -216,6 +217,7 @@ func newPackageShop(b *testing.B, gw *pointcheckouttest.Server) *packageShop {
 		SuccessURL:  "/thanks",
 		FailureURL:  "/sorry",
 		PollTimeout: -1,
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		b.Fatal(err)
