@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -52,4 +53,46 @@ func TestRun(t *testing.T) {
 	require.NoError(t, <-done, "a clean shutdown")
 	_, err = http.Get(shopURL)
 	assert.Error(t, err, "the server is gone")
+}
+
+// TestRunStopsOnUnusableSettings: a setting that cannot be used stops the
+// shop before it serves, with the variable's name and the likely cause;
+// nothing falls back to the sandbox.
+func TestRunStopsOnUnusableSettings(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	dir := t.TempDir()
+	const secret = "api-s3cret"
+
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"live without credentials", map[string]string{"POINTCHECKOUT_ENV": "live"}, "POINTCHECKOUT_ENV=live needs POINTCHECKOUT_API_KEY and POINTCHECKOUT_API_SECRET"},
+		{"unknown environment", map[string]string{"POINTCHECKOUT_ENV": "bogus"}, `POINTCHECKOUT_ENV="bogus" is not an environment`},
+		{"a secret and no key", map[string]string{"POINTCHECKOUT_API_SECRET": secret}, "POINTCHECKOUT_ENV is required"},
+		{"a secret and no key, environment named", map[string]string{"POINTCHECKOUT_API_SECRET": secret, "POINTCHECKOUT_ENV": "test", "SHOP_ADMIN_PASSWORD": "pw"}, "POINTCHECKOUT_ENV=test needs POINTCHECKOUT_API_KEY"},
+		{"address in use", map[string]string{"SHOP_ADDR": busy.Addr().String()}, "SHOP_ADDR=" + busy.Addr().String() + ": the address is already in use"},
+		{"database in a missing directory", map[string]string{"SHOP_DB": filepath.Join(dir, "gone", "shop.db")}, "SHOP_DB=" + filepath.Join(dir, "gone", "shop.db") + ": the directory"},
+		{"database is a directory", map[string]string{"SHOP_DB": dir}, "SHOP_DB=" + dir + ": that is a directory"},
+		{"bad cookie keys", map[string]string{"POINTCHECKOUT_COOKIE_KEYS": "c2hvcnQ:c2hvcnQ"}, "POINTCHECKOUT_COOKIE_KEYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env["SHOP_ADDR"] == "" {
+				tt.env["SHOP_ADDR"] = "127.0.0.1:0"
+			}
+			if tt.env["SHOP_DB"] == "" {
+				tt.env["SHOP_DB"] = filepath.Join(t.TempDir(), "shop.db")
+			}
+			var out strings.Builder
+			err := run(context.Background(), func(k string) string { return tt.env[k] }, &out, slog.New(slog.DiscardHandler))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), secret)
+			assert.Empty(t, out.String(), "no banner: the shop never served")
+		})
+	}
 }
