@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,44 @@ func TestAdminCloseRefused(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, before.Status, after.Status)
 			assert.Len(t, after.Updates, len(before.Updates), "nothing recorded")
+		})
+	}
+}
+
+// TestNewRefusesAnOpenAdmin: a Shop reachable from other machines, or
+// paying through a real gateway, does not start without an admin password.
+func TestNewRefusesAnOpenAdmin(t *testing.T) {
+	sb, err := pointcheckouttest.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer sb.Close()
+	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.TestEnvironment()})
+	require.NoError(t, err)
+	keys, err := pointcheckout.GenerateKeyPair()
+	require.NoError(t, err)
+	tests := []struct {
+		name     string
+		client   *pointcheckout.Client
+		base     string
+		password string
+		wantErr  bool
+	}{
+		{"sandbox on loopback", sb.Client(), "http://127.0.0.1:8080", "", false},
+		{"public base URL", sb.Client(), "https://shop.example.com", "", true},
+		{"real gateway", live, "http://127.0.0.1:8080", "", true},
+		{"real gateway with a password", live, "https://shop.example.com", "pw", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			shop, err := New(context.Background(), Config{
+				DBPath: filepath.Join(t.TempDir(), "shop.db"), Client: tt.client, Keys: []pointcheckout.KeyPair{keys},
+				BaseURL: tt.base, AdminPassword: tt.password, Logger: slog.New(slog.DiscardHandler),
+			})
+			if tt.wantErr {
+				require.ErrorContains(t, err, "admin password is required")
+				return
+			}
+			require.NoError(t, err)
+			shop.Close()
 		})
 	}
 }

@@ -87,6 +87,9 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("shop: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
+	if cfg.AdminPassword == "" && (!isLoopback(base.Hostname()) || !gatewayOnLoopback(cfg.Client.Environment())) {
+		return nil, errors.New("shop: an admin password is required: the shop is reachable from other machines or takes real payments")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -152,6 +155,13 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// gatewayOnLoopback reports whether env is a gateway on this machine, such
+// as the built-in sandbox.
+func gatewayOnLoopback(env pointcheckout.Environment) bool {
+	u, err := url.Parse(env.BaseURL)
+	return err == nil && !env.Live && isLoopback(u.Hostname())
 }
 
 // ServeHTTP serves the whole shop, payments included.
