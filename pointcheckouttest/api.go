@@ -1,12 +1,14 @@
 package pointcheckouttest
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +76,10 @@ func (s *Server) api(ep Endpoint, op func(r *http.Request, body []byte) answer) 
 			case faultStatusEnvelope:
 				s.write(w, fail(f.code, http.StatusText(f.code)), start)
 				return
+			case faultRedirect:
+				w.Header().Set("Location", f.location)
+				w.WriteHeader(f.code)
+				return
 			case faultDrop:
 				drop(w)
 				return
@@ -108,13 +114,36 @@ func (s *Server) api(ep Endpoint, op func(r *http.Request, body []byte) answer) 
 	})
 }
 
-// authorized checks the key and secret headers in constant time.
+// authorized checks the credentials in constant time. By default only the
+// PointCheckout pair counts (paymennt headers are ignored). In paymennt
+// mode either pair is accepted, since the official SDK sends the
+// PointCheckout names to every host, but each pair that is sent must be
+// right: a client sending a wrong secret under one name is refused even if
+// the other pair is right.
 func (s *Server) authorized(r *http.Request) bool {
-	key := r.Header.Get(s.cfg.keyHeader)
-	secret := r.Header.Get(s.cfg.secretHeader)
-	k := subtle.ConstantTimeCompare([]byte(key), []byte(s.Key))
-	c := subtle.ConstantTimeCompare([]byte(secret), []byte(s.Secret))
-	return k&c == 1
+	pc, pcSent := s.pair(r, PointCheckoutKeyHeader, PointCheckoutSecretHeader)
+	if s.cfg.keyHeader == PointCheckoutKeyHeader {
+		return pc
+	}
+	pm, pmSent := s.pair(r, PaymenntKeyHeader, PaymenntSecretHeader)
+	return (pcSent || pmSent) && (pc || !pcSent) && (pm || !pmSent)
+}
+
+// pair reports whether the named key and secret headers hold the server's
+// credentials, and whether either header was sent at all.
+func (s *Server) pair(r *http.Request, keyName, secretName string) (ok, sent bool) {
+	key, hasKey := r.Header[http.CanonicalHeaderKey(keyName)]
+	secret, hasSecret := r.Header[http.CanonicalHeaderKey(secretName)]
+	k := subtle.ConstantTimeCompare([]byte(first(key)), []byte(s.Key))
+	c := subtle.ConstantTimeCompare([]byte(first(secret)), []byte(s.Secret))
+	return k&c == 1, hasKey || hasSecret
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 func (s *Server) write(w http.ResponseWriter, a answer, start time.Time) {
@@ -154,7 +183,7 @@ func drop(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// spoil applies a Wrong* fault to a successful answer.
+// spoil applies a fault that rewrites a successful answer.
 func spoil(a *answer, f Fault) {
 	switch res := a.result.(type) {
 	case *wireCheckout:
@@ -180,14 +209,63 @@ func spoilCheckout(c *wireCheckout, f Fault) {
 	case faultWrongRequestID:
 		c.RequestID += "-X"
 	case faultWrongCheckoutID:
-		c.ID = otherID(c.ID)
+		c.ID.text = otherID(c.ID.text)
 	case faultWrongCurrency:
 		if c.Currency == "USD" {
 			c.Currency = "EUR"
 		} else {
 			c.Currency = "USD"
 		}
+	case faultNumericID:
+		c.ID.numeric = true
+	case faultAmountDigits:
+		for _, n := range []*json.Number{&c.Amount, &c.CashAmount, &c.TotalRefunded} {
+			*n = json.Number(withDigits(n.String(), f.digits))
+		}
+	case faultRoundedAmount:
+		for _, n := range []*json.Number{&c.Amount, &c.CashAmount, &c.TotalRefunded} {
+			*n = json.Number(roundTwo(n.String()))
+		}
 	}
+}
+
+// withDigits writes the decimal d with exactly n fraction digits, adding
+// zeros or dropping zeros; d is returned unchanged when dropping would
+// drop a non-zero digit.
+func withDigits(d string, n int) string {
+	whole, frac, _ := strings.Cut(d, ".")
+	if len(frac) > n {
+		if strings.Trim(frac[n:], "0") != "" {
+			return d
+		}
+		frac = frac[:n]
+	}
+	frac += strings.Repeat("0", n-len(frac))
+	if frac == "" {
+		return whole
+	}
+	return whole + "." + frac
+}
+
+// roundTwo rounds the non-negative decimal d half up to two fraction
+// digits; d is returned unchanged when it has two or fewer.
+func roundTwo(d string) string {
+	whole, frac, _ := strings.Cut(d, ".")
+	if len(frac) <= 2 {
+		return d
+	}
+	cents, err := strconv.ParseInt(whole+frac[:2], 10, 64)
+	if err != nil {
+		return d
+	}
+	if frac[2] >= '5' {
+		cents++
+	}
+	out := strconv.FormatInt(cents, 10)
+	if len(out) < 3 {
+		out = strings.Repeat("0", 3-len(out)) + out
+	}
+	return out[:len(out)-2] + "." + out[len(out)-2:]
 }
 
 // otherID returns a different id of the same shape.
@@ -235,6 +313,7 @@ func (s *Server) create(r *http.Request, body []byte) answer {
 	s.byKey[c.key] = c
 	s.byRequest[c.requestID] = c
 	s.all = append(s.all, c)
+	s.dirty = true
 	if s.cfg.logger != nil {
 		s.cfg.logger.Info("pointcheckouttest: checkout created", "checkout", c.id, "order", c.orderID, "amount", c.amount)
 	}
@@ -369,26 +448,16 @@ func (s *Server) cancel(r *http.Request, _ []byte) answer {
 	return answer{result: &w}
 }
 
-// refund is POST checkout/{id}/refund?amount=&currency=&note=: a PAID or
-// PARTIALLY_REFUNDED checkout gives back part or all of what is left.
-func (s *Server) refund(r *http.Request, _ []byte) answer {
-	q := r.URL.Query()
-	var probs problems
-	amountText, cur, note := q.Get("amount"), q.Get("currency"), q.Get("note")
-	if amountText == "" {
-		probs.add("amount", "is required")
-	}
-	if cur == "" {
-		probs.add("currency", "is required")
-	} else if _, ok := pointcheckout.CurrencyExponent(cur); !ok {
-		probs.add("currency", "must be an ISO 4217 currency code")
-	}
-	if strings.TrimSpace(note) == "" {
-		probs.add("note", "is required")
-	}
+// refund is POST checkout/{id}/refund: a PAID or PARTIALLY_REFUNDED
+// checkout gives back part or all of what is left. The documents put
+// amount, currency, note and referenceId in the query; the official PHP
+// SDK puts note in the query and the rest in a JSON body. Both are read.
+func (s *Server) refund(r *http.Request, body []byte) answer {
+	q, probs := refundParams(r.URL.Query(), body)
 	if len(probs) > 0 {
 		return fail(http.StatusBadRequest, probs.message())
 	}
+	amountText, cur, note := q.amount, q.currency, q.note
 
 	s.mu.Lock()
 	defer s.unlock()
@@ -400,6 +469,12 @@ func (s *Server) refund(r *http.Request, _ []byte) answer {
 		return fail(http.StatusBadRequest, "currency does not match the checkout currency "+c.amount.Currency())
 	}
 	amt, err := pointcheckout.ParseMoney(amountText, cur)
+	if err == nil && q.bodyAmount != "" && q.bodyAmount != amountText {
+		// Both places carry an amount: they must be the same amount.
+		if other, err2 := pointcheckout.ParseMoney(q.bodyAmount, cur); err2 != nil || other != amt {
+			return fail(http.StatusBadRequest, "amount in the query and amount in the body disagree")
+		}
+	}
 	if err != nil || amt.IsZero() {
 		exp, _ := pointcheckout.CurrencyExponent(cur)
 		return fail(http.StatusBadRequest, "amount must be a positive amount with at most "+strconv.Itoa(exp)+" decimals in "+cur)
@@ -412,8 +487,9 @@ func (s *Server) refund(r *http.Request, _ []byte) answer {
 		return fail(http.StatusBadRequest, "Refund amount exceeds the amount left to refund")
 	}
 	now := s.now()
+	s.dirty = true
 	c.refunded = total
-	c.refunds = append(c.refunds, Refund{Amount: amt, Note: note, ReferenceID: q.Get("referenceId"), At: now})
+	c.refunds = append(c.refunds, Refund{Amount: amt, Note: note, ReferenceID: q.referenceID, At: now})
 	if total == c.amount {
 		s.setStatus(c, pointcheckout.StatusRefunded, now)
 	} else {
@@ -421,4 +497,71 @@ func (s *Server) refund(r *http.Request, _ []byte) answer {
 	}
 	w := s.wire(c)
 	return answer{result: &w}
+}
+
+// refundQuery is what a refund request asks for, from its query or body.
+type refundQuery struct {
+	amount, currency, note, referenceID string
+	// bodyAmount is the body's amount when the query has one too; the
+	// two must be the same amount in the checkout's currency.
+	bodyAmount string
+}
+
+// refundParams reads a refund's parameters from the query and from an
+// optional JSON body (amount as a number or a string, currency, note,
+// referenceId; other members, such as the SDK's checkoutId and nulls, are
+// ignored). The query's note wins over the body's: the SDK writes the same
+// note in both, but without URL-encoding it in the query, so the two
+// differ for a note holding "+" or "&". Every other value present in both
+// places must agree.
+func refundParams(query url.Values, body []byte) (refundQuery, problems) {
+	var p problems
+	q := refundQuery{
+		amount: query.Get("amount"), currency: query.Get("currency"),
+		note: query.Get("note"), referenceID: query.Get("referenceId"),
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		o, ok := decodeObject(body)
+		if !ok {
+			p = append(p, "request body must be a JSON object")
+			return q, p
+		}
+		if raw, present := field(o, "amount"); present {
+			n, ok := number(raw)
+			switch {
+			case !ok:
+				p.add("amount", "must be a number")
+			case q.amount == "":
+				q.amount = n.String()
+			default:
+				q.bodyAmount = n.String()
+			}
+		}
+		for _, f := range []struct {
+			key   string
+			value *string
+			agree bool
+		}{{"currency", &q.currency, true}, {"note", &q.note, false}, {"referenceId", &q.referenceID, true}} {
+			v := p.text(o, "", f.key, false)
+			switch {
+			case v == "":
+			case *f.value == "":
+				*f.value = v
+			case f.agree && v != *f.value:
+				p.add(f.key, "in the query and "+f.key+" in the body disagree")
+			}
+		}
+	}
+	if q.amount == "" {
+		p.add("amount", "is required")
+	}
+	if q.currency == "" {
+		p.add("currency", "is required")
+	} else if _, ok := pointcheckout.CurrencyExponent(q.currency); !ok {
+		p.add("currency", "must be an ISO 4217 currency code")
+	}
+	if strings.TrimSpace(q.note) == "" {
+		p.add("note", "is required")
+	}
+	return q, p
 }

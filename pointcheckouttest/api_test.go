@@ -92,7 +92,34 @@ func TestCreateValidation(t *testing.T) {
 		{"missing amount", func(m map[string]any) { delete(m, "amount") }, "amount"},
 		{"zero amount", func(m map[string]any) { m["amount"] = 0; item(m)["linetotal"] = 0; delete(item(m), "unitprice") }, "amount"},
 		{"negative amount", func(m map[string]any) { m["amount"] = json.Number("-1") }, "amount"},
-		{"amount as string", func(m map[string]any) { m["amount"] = "100.00" }, "amount"},
+		{"amount as string", func(m map[string]any) { m["amount"] = "100.00" }, ""},
+		{"amounts as strings everywhere", func(m map[string]any) {
+			m["amount"], item(m)["linetotal"], item(m)["unitprice"], item(m)["quantity"] = "100.00", "100.00", "50.00", "2"
+			m["totals"] = map[string]any{"subtotal": "100.00", "tax": "0", "shipping": 0}
+		}, ""},
+		{"amount as string too exact", func(m map[string]any) { m["amount"] = "100.001" }, "amount"},
+		{"amount as string with a zero past AED digits", func(m map[string]any) { m["amount"] = "100.000" }, "amount"},
+		{"amount as a word", func(m map[string]any) { m["amount"] = "ten" }, "amount"},
+		{"amount as string with a space", func(m map[string]any) { m["amount"] = " 100.00" }, "amount"},
+		{"amount as empty string", func(m map[string]any) { m["amount"] = "" }, "amount"},
+		{"amount as negative string", func(m map[string]any) { m["amount"] = "-100.00" }, "amount"},
+		{"amount as an object", func(m map[string]any) { m["amount"] = map[string]any{"value": 100} }, "amount"},
+		{"linetotal as string too exact", func(m map[string]any) { item(m)["linetotal"] = "1.005" }, "items[0].linetotal"},
+		{"quantity as a word", func(m map[string]any) { item(m)["quantity"] = "two" }, "items[0].quantity"},
+		{"null optional fields", func(m map[string]any) {
+			for _, k := range []string{"totals", "deliveryAddress", "branchId", "allowedPaymentMethods", "defaultPaymentMethod", "language"} {
+				m[k] = nil
+			}
+			item(m)["sku"], item(m)["unitprice"] = nil, nil
+			sub(m, "customer")["id"], sub(m, "customer")["reference"], sub(m, "customer")["phone"] = nil, nil, nil
+			sub(m, "billingAddress")["address2"], sub(m, "billingAddress")["state"], sub(m, "billingAddress")["zip"] = nil, nil, nil
+		}, ""},
+		{"null required field", func(m map[string]any) { m["returnUrl"] = nil }, "returnUrl"},
+		{"null customer name", func(m map[string]any) { sub(m, "customer")["firstName"] = nil }, "customer.firstName"},
+		{"customer reference", func(m map[string]any) { sub(m, "customer")["reference"] = "CUST-7" }, ""},
+		{"customer reference not a string", func(m map[string]any) { sub(m, "customer")["reference"] = 7 }, "customer.reference"},
+		{"branchId as string", func(m map[string]any) { m["branchId"] = "42" }, ""},
+		{"branchId as a word", func(m map[string]any) { m["branchId"] = "main" }, "branchId"},
 		{"three decimals in AED", func(m map[string]any) { m["amount"] = json.Number("100.001") }, "amount"},
 		{"trailing zero past AED digits", func(m map[string]any) { m["amount"] = json.Number("100.000") }, "amount"},
 		{"exact KWD", func(m map[string]any) {
@@ -241,7 +268,28 @@ func TestAuthentication(t *testing.T) {
 		{"paymennt headers on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(s *pointcheckouttest.Server) map[string]string {
 			return map[string]string{"X-PointCheckout-Api-Key": "", "X-PointCheckout-Api-Secret": "", "X-Paymennt-Api-Key": s.Key, "X-Paymennt-Api-Secret": s.Secret}
 		}, true},
-		{"PointCheckout headers on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(*pointcheckouttest.Server) map[string]string { return pc }, false},
+		{"PointCheckout headers on a paymennt server, as the PHP SDK sends them", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(*pointcheckouttest.Server) map[string]string { return pc }, true},
+		{"both pairs on a PointCheckout server", nil, func(s *pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-Paymennt-Api-Key": s.Key, "X-Paymennt-Api-Secret": s.Secret}
+		}, true},
+		{"both pairs on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(s *pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-Paymennt-Api-Key": s.Key, "X-Paymennt-Api-Secret": s.Secret}
+		}, true},
+		{"a wrong paymennt pair is ignored on a PointCheckout server", nil, func(*pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-Paymennt-Api-Key": "nope", "X-Paymennt-Api-Secret": "nope"}
+		}, true},
+		{"a wrong paymennt pair beside a right PointCheckout pair on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(s *pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-Paymennt-Api-Key": s.Key, "X-Paymennt-Api-Secret": "nope"}
+		}, false},
+		{"a wrong PointCheckout pair beside a right paymennt pair on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(s *pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-PointCheckout-Api-Secret": "nope", "X-Paymennt-Api-Key": s.Key, "X-Paymennt-Api-Secret": s.Secret}
+		}, false},
+		{"no credentials on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(*pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-PointCheckout-Api-Key": "", "X-PointCheckout-Api-Secret": ""}
+		}, false},
+		{"paymennt key with PointCheckout secret on a paymennt server", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}, func(s *pointcheckouttest.Server) map[string]string {
+			return map[string]string{"X-PointCheckout-Api-Key": "", "X-Paymennt-Api-Key": s.Key}
+		}, false},
 		{"fixed credentials", []pointcheckouttest.Option{pointcheckouttest.WithCredentials("k1", "s1")}, func(*pointcheckouttest.Server) map[string]string {
 			return map[string]string{"X-PointCheckout-Api-Key": "k1", "X-PointCheckout-Api-Secret": "s1"}
 		}, true},
@@ -663,5 +711,106 @@ func TestIDsLookLikeTheAPIs(t *testing.T) {
 	for i := range 20 {
 		c := create(t, s, "R-"+string(rune('a'+i)), nil)
 		assert.Regexp(t, re, c.ID)
+	}
+}
+
+// sdkCreateBody is a create request as the official PHP SDK writes it
+// (json_encode of its WebCheckoutRequest): every property present, null
+// when unset, amounts as the strings the plugins build, customer.reference
+// instead of customer.id, totals with the SDK's integer zeros.
+const sdkCreateBody = `{"returnUrl":"https://shop.example.com/index.php?route=extension/paymennt/payment/paymennt&rte=confirm",
+"requestId":"1001-1735732800","orderId":"1001","currency":"AED","amount":"100.00",
+"totals":{"subtotal":"100.00","tax":0,"shipping":0,"handling":0,"discount":0,"skipTotalsValidation":true},
+"branchId":null,"allowedPaymentMethods":null,"defaultPaymentMethod":null,
+"customer":{"id":null,"reference":"42","firstName":"Test","lastName":"User","email":"test@example.com","phone":"971500000000"},
+"billingAddress":{"name":"Test User","address1":"1 Main St","address2":null,"city":"Dubai","state":null,"zip":null,"country":"ARE"},
+"deliveryAddress":null,
+"items":[{"name":"Sunglasses","sku":null,"unitprice":"50.00","quantity":2,"linetotal":"100.00"}],
+"language":"en"}`
+
+func TestCreateAcceptsWhatThePHPSDKSends(t *testing.T) {
+	s, _ := newServer(t, pointcheckouttest.WithPaymenntHeaders())
+	r, err := doRaw(t, s, http.MethodPost, "checkout/web", []byte(sdkCreateBody), map[string]string{
+		// The SDK sends the PointCheckout header names to every host.
+		pointcheckouttest.PointCheckoutKeyHeader: s.Key, pointcheckouttest.PointCheckoutSecretHeader: s.Secret,
+	})
+	require.NoError(t, err)
+	c := r.checkout(t)
+	assert.Equal(t, "100.00", c.Amount.String())
+	assert.Equal(t, "1001", c.OrderID)
+
+	var raw struct {
+		Result struct {
+			Customer map[string]any `json:"customer"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(do(t, s, http.MethodGet, "checkout/"+c.ID, nil).body, &raw))
+	assert.Equal(t, "42", raw.Result.Customer["reference"], "customer.reference is kept and answered")
+	assert.Nil(t, raw.Result.Customer["id"])
+	snap, _ := s.Checkout(c.ID)
+	assert.Equal(t, int64(10000), snap.Amount.Minor())
+
+	// The SDK cancels with a POST whose body is its request object.
+	cancelBody := `{"requestId":null,"orderId":null,"currency":null,"amount":null,"totals":null,"branchId":null,` +
+		`"allowedPaymentMethods":null,"defaultPaymentMethod":null,"customer":null,"billingAddress":null,` +
+		`"deliveryAddress":null,"items":null,"language":"en","checkoutId":"` + c.ID + `"}`
+	assert.Equal(t, "CANCELLED", do(t, s, http.MethodPost, "checkout/"+c.ID+"/cancel", []byte(cancelBody)).checkout(t).Status)
+}
+
+func TestRefundShapes(t *testing.T) {
+	// sdkBody is the refund body of the PHP SDK: its request object, with
+	// amount and currency (and the note again) among nulls.
+	sdkBody := func(amount any, currency, note string) []byte {
+		return jsonBody(t, map[string]any{
+			"requestId": nil, "orderId": nil, "currency": currency, "amount": amount, "totals": nil,
+			"customer": nil, "items": nil, "language": "en", "checkoutId": "1", "note": note,
+		})
+	}
+	tests := []struct {
+		name  string
+		query string
+		body  []byte
+		word  string // a word the refusal names; "" = accepted
+		minor int64  // refunded amount when accepted
+		note  string // recorded note when accepted
+		refID string
+	}{
+		{name: "all in the query (the documents)", query: "amount=10.50&currency=AED&note=Out+of+stock", minor: 1050, note: "Out of stock"},
+		{name: "note in the query, amount and currency in the body as a string (the SDK)", query: "note=Out%20of%20stock", body: sdkBody("10.50", "AED", "Out of stock"), minor: 1050, note: "Out of stock"},
+		{name: "body amount as a number", query: "note=x", body: sdkBody(json.Number("10.5"), "AED", "x"), minor: 1050, note: "x"},
+		{name: "both places, same amount written differently", query: "amount=10.5&currency=AED&note=x", body: sdkBody("10.50", "AED", "x"), minor: 1050, note: "x"},
+		{name: "note only in the body", query: "", body: sdkBody("1", "AED", "body note"), minor: 100, note: "body note"},
+		{name: "the query's note wins over the SDK's unencoded one", query: "note=1+1", body: sdkBody("1", "AED", "1+1"), minor: 100, note: "1 1"},
+		{name: "referenceId in the body", query: "note=x", body: jsonBody(t, map[string]any{"amount": "1", "currency": "AED", "referenceId": "RF-9"}), minor: 100, note: "x", refID: "RF-9"},
+		{name: "amounts disagree", query: "amount=10&currency=AED&note=x", body: sdkBody("11", "AED", "x"), word: "disagree"},
+		{name: "currencies disagree", query: "amount=10&currency=AED&note=x", body: sdkBody("10", "USD", "x"), word: "disagree"},
+		{name: "referenceIds disagree", query: "amount=10&currency=AED&note=x&referenceId=A", body: jsonBody(t, map[string]any{"referenceId": "B"}), word: "disagree"},
+		{name: "body amount too exact", query: "note=x", body: sdkBody("10.001", "AED", "x"), word: "amount"},
+		{name: "body amount not a number", query: "note=x", body: sdkBody("ten", "AED", "x"), word: "amount"},
+		{name: "body amount beside a query amount too exact", query: "amount=10&currency=AED&note=x", body: sdkBody("10.001", "AED", "x"), word: "disagree"},
+		{name: "body not a JSON object", query: "amount=10&currency=AED&note=x", body: []byte(`[1]`), word: "body"},
+		{name: "no amount anywhere", query: "note=x", body: sdkBody(nil, "AED", "x"), word: "amount"},
+		{name: "no note anywhere", query: "", body: sdkBody("1", "AED", ""), word: "note"},
+		{name: "no currency anywhere", query: "note=x", body: jsonBody(t, map[string]any{"amount": "1"}), word: "currency"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newServer(t)
+			c := create(t, s, "R-1", nil)
+			require.NoError(t, s.Complete(c.ID, pointcheckout.StatusPaid))
+			r := do(t, s, http.MethodPost, "checkout/"+c.ID+"/refund?"+tc.query, tc.body)
+			snap, _ := s.Checkout(c.ID)
+			if tc.word != "" {
+				contains(t, r.failure(t, http.StatusBadRequest), tc.word)
+				assert.Empty(t, snap.Refunds, "a refused refund changes nothing")
+				return
+			}
+			got := r.checkout(t)
+			assert.Equal(t, "PARTIALLY_REFUNDED", got.Status)
+			require.Len(t, snap.Refunds, 1)
+			assert.Equal(t, tc.minor, snap.Refunds[0].Amount.Minor())
+			assert.Equal(t, tc.note, snap.Refunds[0].Note)
+			assert.Equal(t, tc.refID, snap.Refunds[0].ReferenceID)
+		})
 	}
 }

@@ -2,6 +2,7 @@ package pointcheckouttest_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -18,8 +19,17 @@ func BenchmarkNewServer(b *testing.B) {
 }
 
 // BenchmarkCreate measures one create over loopback HTTP.
-func BenchmarkCreate(b *testing.B) {
-	s := pointcheckouttest.NewServer()
+func BenchmarkCreate(b *testing.B) { benchmarkCreate(b) }
+
+// BenchmarkCreateWithStateFile measures the same create when every change
+// rewrites the state file: the cost grows with the checkouts kept (after
+// b.N creates the file holds b.N checkouts).
+func BenchmarkCreateWithStateFile(b *testing.B) {
+	benchmarkCreate(b, pointcheckouttest.WithStateFile(filepath.Join(b.TempDir(), "state.json")))
+}
+
+func benchmarkCreate(b *testing.B, opts ...pointcheckouttest.Option) {
+	s := pointcheckouttest.NewServer(opts...)
 	defer s.Close()
 	b.ReportAllocs()
 	i := 0

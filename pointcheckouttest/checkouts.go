@@ -50,8 +50,10 @@ type Checkout struct {
 	Amount, TotalRefunded pointcheckout.Money
 	// Status is the current status (expiry and settling applied).
 	Status pointcheckout.Status
-	// ReturnURL is the shop's return URL; RedirectURL the payment page.
-	ReturnURL, RedirectURL string
+	// ReturnURL is the shop's return URL; RedirectURL the payment page as
+	// the API answers it (see [WithPaymentPageURL]); PageURL where the page
+	// is served, on [Server.URL].
+	ReturnURL, RedirectURL, PageURL string
 	// Created and Updated are on the server's clock; ExpiresAt is when a
 	// still PENDING checkout turns EXPIRED.
 	Created, Updated, ExpiresAt time.Time
@@ -117,6 +119,7 @@ func (s *Server) setStatus(c *checkout, st pointcheckout.Status, at time.Time) {
 	if c.status == st {
 		return
 	}
+	s.dirty = true
 	c.status, c.updated = st, at
 	if s.cfg.logger != nil {
 		s.cfg.logger.Info("pointcheckouttest: checkout status", "checkout", c.id, "order", c.orderID, "status", st.String())
@@ -161,7 +164,7 @@ func (s *Server) snapshot(c *checkout) Checkout {
 		ID: c.id, DisplayID: c.displayID, CheckoutKey: c.key,
 		RequestID: c.requestID, OrderID: c.orderID,
 		Amount: c.amount, TotalRefunded: c.refunded, Status: c.status,
-		ReturnURL: c.returnURL, RedirectURL: s.redirectURL(c),
+		ReturnURL: c.returnURL, RedirectURL: s.redirectURL(c), PageURL: s.URL + pagePrefix + c.key,
 		Created: c.created, Updated: c.updated, ExpiresAt: c.created.Add(s.cfg.ttl),
 		SettlesAt: c.settleAt, PaymentMethod: c.method,
 		Refunds:     slices.Clone(c.refunds),
@@ -170,7 +173,14 @@ func (s *Server) snapshot(c *checkout) Checkout {
 	return out
 }
 
-func (s *Server) redirectURL(c *checkout) string { return s.URL + pagePrefix + c.key }
+// redirectURL is the payment page link the API answers.
+func (s *Server) redirectURL(c *checkout) string {
+	base := s.URL
+	if s.cfg.pageURL != "" {
+		base = s.cfg.pageURL
+	}
+	return base + pagePrefix + c.key
+}
 
 // Checkout returns a snapshot of the checkout with the given id, with
 // expiry and settlement applied as of the server's clock.
@@ -216,6 +226,7 @@ func (s *Server) Complete(id string, status pointcheckout.Status) error {
 		return fmt.Errorf("%w: %q", ErrUnknownCheckout, id)
 	}
 	now := s.now()
+	s.dirty = true
 	switch status {
 	case pointcheckout.StatusRefunded:
 		c.refunded = c.amount
@@ -265,10 +276,12 @@ func (s *Server) ResetRequests() {
 }
 
 // Reset forgets every checkout, request and pending fault, as if the
-// server had just started (with the same URL and credentials).
+// server had just started (with the same URL and credentials). With
+// [WithStateFile] the file is emptied too.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
+	s.dirty = true
 	clear(s.byID)
 	clear(s.byKey)
 	clear(s.byRequest)

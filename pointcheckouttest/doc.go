@@ -7,9 +7,12 @@
 //	client := srv.Client() // a *pointcheckout.Client for srv
 //
 // The server follows the published API (the PointCheckout and paymennt
-// OpenAPI documents and the web integration guides); a separate module,
-// specconformance, checks every request it accepts and every answer it
-// gives against those documents.
+// OpenAPI documents and the web integration guides), and accepts what the
+// official PHP SDK and plugins evidently send to the live service beyond
+// them (amounts as strings, null for unset fields, customer.reference, the
+// SDK's refund body). A separate module, specconformance, checks every
+// answer it gives against those documents, and that it accepts every
+// request they describe.
 //
 // # The API
 //
@@ -21,7 +24,10 @@
 //	                               search, newest first (PageResponse, page from 0, size 20)
 //	POST checkout/{id}/cancel      PENDING or AUTHORIZED becomes CANCELLED
 //	POST checkout/{id}/refund?amount=&currency=&note=[&referenceId=]
-//	                               PAID or PARTIALLY_REFUNDED gives money back
+//	                               PAID or PARTIALLY_REFUNDED gives money back;
+//	                               amount, currency (and note, referenceId) may
+//	                               also come in a JSON body, as the PHP SDK sends
+//	                               them
 //
 // Every answer is the API's envelope: {"success":true,"elapsed":ms,
 // "result":{...}} or {"success":false,"elapsed":ms,"error":"..."}. Answers:
@@ -30,14 +36,18 @@
 //     id (get, cancel, refund), as the API does.
 //   - 400 with a message naming every bad field for a create request that
 //     misses a required field or has a bad value: requestId, orderId,
-//     currency (ISO 4217, upper case), amount (a JSON number > 0), items
-//     (at least one; each name, quantity > 0, linetotal), customer
-//     (firstName, lastName, email), billingAddress (name, address1, city,
-//     country as ISO 3166 alpha-2 or alpha-3), returnUrl (absolute http or
-//     https). Field names match exactly, as the API's JSON binding does:
-//     "requestID" or "lineTotal" count as missing. Amounts are exact: a
-//     JSON number with more fraction digits than the currency has (100.001
-//     AED, even 100.000 AED) is refused, never rounded. When totals are
+//     currency (ISO 4217, upper case), amount (> 0), items (at least one;
+//     each name, quantity > 0, linetotal), customer (firstName, lastName,
+//     email), billingAddress (name, address1, city, country as ISO 3166
+//     alpha-2 or alpha-3), returnUrl (absolute http or https). Field names
+//     match exactly, as the API's JSON binding does: "requestID" or
+//     "lineTotal" count as missing. Amounts and quantities are JSON numbers
+//     or strings holding one ("100.00", as the official SDK and plugins
+//     send them), and amounts are exact: more fraction digits than the
+//     currency has (100.001 AED, even 100.000 AED) is refused, never
+//     rounded. JSON null counts as absent for every field, as the SDK sends
+//     null for whatever is unset; customer.reference is kept and answered,
+//     and branchId may be a string of digits. When totals are
 //     sent, subtotal must equal the sum of the line totals and amount must
 //     equal subtotal + tax + shipping + handling - discount, unless
 //     skipTotalsValidation is true. The body must be sent as
@@ -46,19 +56,31 @@
 //     checkout's status); the orderId may repeat.
 //   - 400 for a cancel or refund the checkout's status does not allow, a
 //     refund in another currency, with more decimals than the currency
-//     has, or beyond what is left to refund.
+//     has, or beyond what is left to refund, and for a refund whose query
+//     and body disagree on amount, currency or referenceId (the query's
+//     note wins over the body's: the SDK writes it in both, unencoded in
+//     the query).
 //   - 401 with {"success":false,"error":"..."} for a missing or wrong key
 //     or secret. The credentials go in X-PointCheckout-Api-Key and
-//     X-PointCheckout-Api-Secret (the spec's names; any letter case), or
-//     in X-Paymennt-Api-Key and X-Paymennt-Api-Secret with
-//     [WithPaymenntHeaders]. The build guide's X-POINTCHECKOUT-KEY words
-//     are refused: a client must follow the spec.
+//     X-PointCheckout-Api-Secret (the spec's names; any letter case);
+//     X-Paymennt-Api-* headers sent beside them are ignored. With
+//     [WithPaymenntHeaders] X-Paymennt-Api-Key and X-Paymennt-Api-Secret
+//     are accepted as well as the PointCheckout pair (which the official
+//     SDK sends to every host), and every pair sent must be right. The
+//     build guide's X-POINTCHECKOUT-KEY words are refused: a client must
+//     follow the spec.
 //   - 404 with the envelope for any other path under /mer/v2.0/.
 //
-// A checkout's id is a 19-digit number, its displayId six characters, its
-// checkoutKey 48 hex digits, and its redirectUrl URL + "/checkout/" +
-// checkoutKey. Amounts are written with exactly the currency's digits
-// (100.00, 12.345); timestamps are ISO 8601 with milliseconds in UTC.
+// A checkout's id is a 19-digit number written as a JSON string, its
+// displayId six characters, its checkoutKey 48 hex digits, and its
+// redirectUrl URL + "/checkout/" + checkoutKey, or on another host with
+// [WithPaymentPageURL] (for example https://pay.test.paymennt.com, the
+// host the rebranded API answers). Amounts are written with exactly the
+// currency's digits (100.00, 12.345); timestamps are ISO 8601 with
+// milliseconds in UTC. Optional fields without a value are written as
+// null, never left out (branchId, branchName, usedPaymentMethod,
+// deliveryAddress, customer id, reference and phone, address2, state,
+// zip): the official PHP SDK reads them as always present.
 // Statuses are spelled in upper case (PENDING, PAID, PARTIALLY_REFUNDED)
 // as the live API does; [WithEnumStatusSpelling] answers the OpenAPI enum's
 // spelling (Pending, Paid, Partially refunded) instead, and usedPaymentMethod
@@ -92,10 +114,14 @@
 // or 4 digits or a blank name re-shows the form with the errors (HTTP 422,
 // role="alert"), keeps the expiry and name, never echoes the card number or
 // CVV, and changes nothing. Cancel makes the checkout CANCELLED. After Pay
-// or Cancel the shopper is sent to the checkout's returnUrl, unchanged,
-// with a 303 redirect; with [WithPostBack] the page instead answers a form
-// that POSTs checkoutId and status to the returnUrl and submits itself (a
-// status in a return is only a hint: ask the API). A page for a checkout
+// or Cancel the shopper is sent to the checkout's returnUrl with a 303
+// redirect, with checkout=<id>&reference=<requestId> appended as the real
+// page does (the returnUrl's own query is kept, a fragment stays last);
+// [WithoutReturnParams] sends it back unchanged. With [WithPostBack] the
+// page instead answers a form that POSTs checkoutId, status, checkout and
+// reference to the unchanged returnUrl and submits itself. Both are hints:
+// a status or id in a return proves nothing until the API confirms it. The
+// "Return to the shop" link carries the same parameters. A page for a checkout
 // that can no longer be paid shows its state instead of the form; a post to
 // it answers 409. A checkout paid with a "later" card shows "Confirming
 // your payment" until it settles.
@@ -135,6 +161,17 @@
 //	DropConnection()      close the connection without answering; nothing runs
 //	DropAfterCommit()     run, then close the connection without answering: the
 //	                      checkout exists and a lookup by requestId finds it
+//	Redirect(code, loc)   answer code (301, 302, 307, 308) with Location: loc and no
+//	                      body, as a moved API host would; nothing runs
+//	NumericID()           run, then answer the id as a JSON number
+//	AmountDigits(n)       run, then write every amount with n fraction digits where
+//	                      exact (100.000 or 100 for 100.00 AED)
+//	RoundedAmount()       run, then write every amount rounded half up to two
+//	                      decimals (12.345 KWD as 12.35)
+//
+// The faults that rewrite an answer (Wrong*, NumericID, AmountDigits,
+// RoundedAmount) apply to successful answers of create, get, cancel and
+// refund, and to every checkout of a search's page.
 //
 // Faults act before the credentials are checked. On the hosted page
 // ([EndpointPage]) Delay, StatusCode, StatusCodeEnvelope (as an HTML page),
@@ -154,6 +191,9 @@
 //
 // A Server keeps its state in memory behind one mutex and shares nothing
 // with other servers, so tests may run in parallel, each with its own.
+// [WithStateFile] also keeps the checkouts (and generated credentials) in
+// a JSON file, saved atomically after every change and loaded at start, so
+// a standalone demo sandbox can be restarted; it never holds card data.
 // Starting one costs a listener and a few random bytes; the page template
 // is parsed on first use. It only ever listens on loopback addresses.
 //

@@ -61,6 +61,10 @@ const (
 	faultWrongCheckoutID
 	faultDrop
 	faultDropAfterCommit
+	faultNumericID
+	faultAmountDigits
+	faultRoundedAmount
+	faultRedirect
 )
 
 // Fault is one way to misbehave; see [Server.InjectFault]. Build one with
@@ -70,9 +74,11 @@ const (
 // cancels) and then spoil or withhold the answer, so a client that cannot
 // read the answer must find out what happened by asking again.
 type Fault struct {
-	kind  faultKind
-	delay time.Duration
-	code  int
+	kind     faultKind
+	delay    time.Duration
+	code     int
+	digits   int
+	location string
 }
 
 // Delay holds the answer back for d of real time (not the server's clock),
@@ -116,6 +122,31 @@ func WrongRequestID() Fault { return Fault{kind: faultWrongRequestID} }
 // WrongCheckoutID runs the operation, then answers with another checkout id.
 func WrongCheckoutID() Fault { return Fault{kind: faultWrongCheckoutID} }
 
+// NumericID runs the operation, then answers the checkout id as a JSON
+// number (1653241101733169556) instead of a string, as a loosely typed
+// gateway might. The documents say string.
+func NumericID() Fault { return Fault{kind: faultNumericID} }
+
+// AmountDigits runs the operation, then writes every amount (amount,
+// cashAmount, totalRefunded) with exactly n fraction digits where that
+// keeps its value: 100.00 AED as 100.000 with n=3 or 100 with n=0, 12.345
+// KWD as 12.3450 with n=4. An amount that n digits cannot hold exactly
+// (12.345 with n=2) is written unchanged. A negative n counts as 0.
+func AmountDigits(n int) Fault { return Fault{kind: faultAmountDigits, digits: max(n, 0)} }
+
+// RoundedAmount runs the operation, then writes every amount rounded half
+// up to two decimals (12.345 KWD as 12.35, 0.000 as 0.00), as a gateway
+// that keeps only two decimals would. Amounts with two decimals or fewer
+// are written unchanged.
+func RoundedAmount() Fault { return Fault{kind: faultRoundedAmount} }
+
+// Redirect answers with the HTTP status code (301, 302, 307 or 308 are the
+// useful ones) and a Location header, and no body or envelope, as an API
+// host that moved would. Nothing runs.
+func Redirect(code int, location string) Fault {
+	return Fault{kind: faultRedirect, code: code, location: location}
+}
+
 // DropConnection closes the connection without answering, before the
 // operation runs: nothing is created or changed.
 func DropConnection() Fault { return Fault{kind: faultDrop} }
@@ -151,6 +182,14 @@ func (f Fault) String() string {
 		return "drop connection"
 	case faultDropAfterCommit:
 		return "drop after commit"
+	case faultNumericID:
+		return "numeric id"
+	case faultAmountDigits:
+		return fmt.Sprintf("amounts with %d digits", f.digits)
+	case faultRoundedAmount:
+		return "amounts rounded to 2 digits"
+	case faultRedirect:
+		return fmt.Sprintf("redirect %d to %s", f.code, f.location)
 	}
 	return "no fault"
 }

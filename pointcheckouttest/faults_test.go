@@ -274,17 +274,199 @@ func TestPageFaults(t *testing.T) {
 
 func TestFaultStrings(t *testing.T) {
 	for f, want := range map[pointcheckouttest.Fault]string{
-		pointcheckouttest.Delay(time.Second):      "delay 1s",
-		pointcheckouttest.StatusCode(503):         "status 503",
-		pointcheckouttest.StatusCodeEnvelope(500): "status 500 (envelope)",
-		pointcheckouttest.MalformedJSON():         "malformed JSON",
-		pointcheckouttest.WrongAmount():           "wrong amount",
-		pointcheckouttest.DropConnection():        "drop connection",
-		pointcheckouttest.DropAfterCommit():       "drop after commit",
-		pointcheckouttest.Fault{}:                 "no fault",
+		pointcheckouttest.Delay(time.Second):                  "delay 1s",
+		pointcheckouttest.StatusCode(503):                     "status 503",
+		pointcheckouttest.StatusCodeEnvelope(500):             "status 500 (envelope)",
+		pointcheckouttest.MalformedJSON():                     "malformed JSON",
+		pointcheckouttest.WrongAmount():                       "wrong amount",
+		pointcheckouttest.DropConnection():                    "drop connection",
+		pointcheckouttest.DropAfterCommit():                   "drop after commit",
+		pointcheckouttest.NumericID():                         "numeric id",
+		pointcheckouttest.AmountDigits(3):                     "amounts with 3 digits",
+		pointcheckouttest.RoundedAmount():                     "amounts rounded to 2 digits",
+		pointcheckouttest.Redirect(301, "https://x.example/"): "redirect 301 to https://x.example/",
+		pointcheckouttest.Fault{}:                             "no fault",
 	} {
 		assert.Equal(t, want, f.String())
 	}
 	assert.Equal(t, "create", pointcheckouttest.EndpointCreate.String())
 	assert.Equal(t, "page", pointcheckouttest.EndpointPage.String())
+}
+
+// rawResult returns the result object of an answer with its amounts and
+// id as written.
+func rawResult(t *testing.T, r resp) map[string]json.RawMessage {
+	t.Helper()
+	var e struct {
+		Result map[string]json.RawMessage `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &e), "body: %s", r.body)
+	return e.Result
+}
+
+func TestNumericIDFault(t *testing.T) {
+	s, _ := newServer(t)
+	s.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.NumericID())
+	r := do(t, s, http.MethodPost, "checkout/web", jsonBody(t, request("R-1")))
+	id := string(rawResult(t, r)["id"])
+	assert.Regexp(t, `^[1-9][0-9]{18}$`, id, "the id is a JSON number")
+	snap := s.Checkouts()[0]
+	assert.Equal(t, snap.ID, id, "the same id, as a number")
+
+	s.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.NumericID())
+	assert.Equal(t, id, string(rawResult(t, do(t, s, http.MethodGet, "checkout/"+id, nil))["id"]))
+	assert.Equal(t, `"`+id+`"`, string(rawResult(t, do(t, s, http.MethodGet, "checkout/"+id, nil))["id"]), "the next answer is a string again")
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.NumericID())
+	var page struct {
+		Result struct {
+			Content []map[string]json.RawMessage `json:"content"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).body, &page))
+	require.Len(t, page.Result.Content, 1)
+	assert.Equal(t, id, string(page.Result.Content[0]["id"]))
+}
+
+func TestAmountFaults(t *testing.T) {
+	tests := []struct {
+		name            string
+		currency, total string
+		refunded        string // refunded before the faulty read, "" for none
+		fault           pointcheckouttest.Fault
+		amount, cash    string
+		totalRefunded   string
+	}{
+		{"AED with 3 digits", "AED", "100.00", "", pointcheckouttest.AmountDigits(3), "100.000", "0.000", "0.000"},
+		{"AED with 0 digits", "AED", "25.00", "", pointcheckouttest.AmountDigits(0), "25", "0", "0"},
+		{"AED with 0 digits, not exact", "AED", "100.50", "0.50", pointcheckouttest.AmountDigits(0), "100.50", "0", "0.50"},
+		{"AED with 1 digit", "AED", "100.50", "", pointcheckouttest.AmountDigits(1), "100.5", "0.0", "0.0"},
+		{"negative digits count as 0", "AED", "25.00", "", pointcheckouttest.AmountDigits(-2), "25", "0", "0"},
+		{"KWD with 4 digits", "KWD", "12.345", "", pointcheckouttest.AmountDigits(4), "12.3450", "0.0000", "0.0000"},
+		{"KWD with 2 digits, not exact", "KWD", "12.345", "", pointcheckouttest.AmountDigits(2), "12.345", "0.00", "0.00"},
+		{"JPY with 2 digits", "JPY", "500", "", pointcheckouttest.AmountDigits(2), "500.00", "0.00", "0.00"},
+		{"KWD rounded half up", "KWD", "12.345", "0.005", pointcheckouttest.RoundedAmount(), "12.35", "0.00", "0.01"},
+		{"KWD rounded down", "KWD", "12.344", "", pointcheckouttest.RoundedAmount(), "12.34", "0.00", "0.00"},
+		{"KWD rounding carries", "KWD", "9.995", "", pointcheckouttest.RoundedAmount(), "10.00", "0.00", "0.00"},
+		{"KWD below a cent", "KWD", "0.004", "", pointcheckouttest.RoundedAmount(), "0.00", "0.00", "0.00"},
+		{"AED is already rounded", "AED", "100.05", "", pointcheckouttest.RoundedAmount(), "100.05", "0.00", "0.00"},
+		{"JPY has no decimals to round", "JPY", "500", "", pointcheckouttest.RoundedAmount(), "500", "0", "0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newServer(t)
+			c := create(t, s, "R-1", func(m map[string]any) {
+				m["currency"], m["amount"] = tc.currency, json.Number(tc.total)
+				m["items"] = []any{map[string]any{"name": "x", "quantity": 1, "linetotal": json.Number(tc.total)}}
+			})
+			if tc.refunded != "" {
+				require.NoError(t, s.Complete(c.ID, pointcheckout.StatusPaid))
+				do(t, s, http.MethodPost, "checkout/"+c.ID+"/refund?amount="+tc.refunded+"&currency="+tc.currency+"&note=x", nil).checkout(t)
+			}
+			for _, ep := range []struct {
+				ep   pointcheckouttest.Endpoint
+				read func() map[string]json.RawMessage
+			}{
+				{pointcheckouttest.EndpointGet, func() map[string]json.RawMessage {
+					return rawResult(t, do(t, s, http.MethodGet, "checkout/"+c.ID, nil))
+				}},
+				{pointcheckouttest.EndpointFind, func() map[string]json.RawMessage {
+					var page struct {
+						Result struct {
+							Content []map[string]json.RawMessage `json:"content"`
+						} `json:"result"`
+					}
+					require.NoError(t, json.Unmarshal(do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).body, &page))
+					require.Len(t, page.Result.Content, 1)
+					return page.Result.Content[0]
+				}},
+			} {
+				s.InjectFault(ep.ep, 1, tc.fault)
+				got := ep.read()
+				assert.Equal(t, tc.amount, string(got["amount"]), "%s amount", ep.ep)
+				assert.Equal(t, tc.cash, string(got["cashAmount"]), "%s cashAmount", ep.ep)
+				assert.Equal(t, tc.totalRefunded, string(got["totalRefunded"]), "%s totalRefunded", ep.ep)
+				assert.Equal(t, tc.total, string(ep.read()["amount"]), "the next answer is true again")
+			}
+		})
+	}
+}
+
+func TestAmountFaultsOnEveryOperation(t *testing.T) {
+	s, _ := newServer(t)
+	s.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.AmountDigits(3))
+	c := do(t, s, http.MethodPost, "checkout/web", jsonBody(t, request("R-1"))).checkout(t)
+	assert.Equal(t, "100.000", c.Amount.String())
+	s.InjectFault(pointcheckouttest.EndpointCancel, 1, pointcheckouttest.AmountDigits(0))
+	assert.Equal(t, "100", do(t, s, http.MethodPost, "checkout/"+c.ID+"/cancel", nil).checkout(t).Amount.String())
+
+	p := create(t, s, "R-2", nil)
+	require.NoError(t, s.Complete(p.ID, pointcheckout.StatusPaid))
+	s.InjectFault(pointcheckouttest.EndpointRefund, 1, pointcheckouttest.AmountDigits(3))
+	r := do(t, s, http.MethodPost, "checkout/"+p.ID+"/refund?amount=1&currency=AED&note=x", nil).checkout(t)
+	assert.Equal(t, "1.000", r.TotalRefunded.String())
+}
+
+func TestRedirectFault(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			s, _ := newServer(t)
+			const moved = "https://api.test.paymennt.com/mer/v2.0/checkout/web"
+			s.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.Redirect(code, moved))
+			// doRaw's client follows no redirect off loopback: capture it.
+			req, err := http.NewRequest(http.MethodPost, s.BaseURL()+"checkout/web", strings.NewReader(string(jsonBody(t, request("R-1")))))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			// Wrong credentials: the redirect comes first, as from a proxy.
+			req.Header.Set(pointcheckouttest.PointCheckoutKeyHeader, "wrong")
+			hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := hc.Do(req)
+			require.NoError(t, err)
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			require.NoError(t, err)
+			assert.Equal(t, code, res.StatusCode)
+			assert.Equal(t, moved, res.Header.Get("Location"))
+			assert.Empty(t, body, "no envelope")
+			assert.Empty(t, s.Checkouts(), "nothing ran")
+			assert.Equal(t, "PENDING", create(t, s, "R-1", nil).Status, "the next request is served")
+		})
+	}
+}
+
+func TestFaultsOnTheSearch(t *testing.T) {
+	s, _ := newServer(t)
+	c := create(t, s, "R-1", nil)
+	other := create(t, s, "R-2", nil)
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.WrongCheckoutID())
+	p := do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).page(t)
+	require.Len(t, p.Content, 1)
+	assert.NotEqual(t, c.ID, p.Content[0].ID, "the search answers another id")
+	assert.Equal(t, c.RequestID, p.Content[0].RequestID, "for the same request")
+	assert.Equal(t, c.Amount, p.Content[0].Amount)
+	_, known := s.Checkout(p.Content[0].ID)
+	assert.False(t, known, "an id the server never issued")
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.WrongCheckoutID())
+	all := do(t, s, http.MethodGet, "checkout?orderId=ORD-1", nil).page(t)
+	require.Len(t, all.Content, 2)
+	assert.NotEqual(t, other.ID, all.Content[0].ID, "every checkout of the page is spoiled")
+	assert.NotEqual(t, c.ID, all.Content[1].ID)
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.StatusCode(502))
+	r := do(t, s, http.MethodGet, "checkout?requestId=R-1", nil)
+	assert.Equal(t, http.StatusBadGateway, r.code)
+	assert.False(t, json.Valid(r.body))
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.StatusCodeEnvelope(500))
+	assert.Equal(t, "Internal Server Error", do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).failure(t, http.StatusInternalServerError))
+
+	s.InjectFault(pointcheckouttest.EndpointFind, 1, pointcheckouttest.StatusCodeEnvelope(400))
+	do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).failure(t, http.StatusBadRequest)
+
+	p = do(t, s, http.MethodGet, "checkout?requestId=R-1", nil).page(t)
+	require.Len(t, p.Content, 1)
+	assert.Equal(t, c.ID, p.Content[0].ID, "after the faults the search is true again")
+	assert.Equal(t, "PENDING", get(t, s, c.ID).Status, "and nothing changed")
 }

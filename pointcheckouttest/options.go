@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,9 @@ type config struct {
 	postBack     bool
 	notifyURL    string
 	logger       *slog.Logger
+	pageURL      string
+	noReturn     bool
+	stateFile    string
 	err          error
 }
 
@@ -81,9 +85,11 @@ func WithCredentials(key, secret string) Option {
 	}
 }
 
-// WithPaymenntHeaders makes the server expect the credentials in the
-// paymennt headers (X-Paymennt-Api-Key, X-Paymennt-Api-Secret) instead of
-// the PointCheckout ones, as the rebranded API does.
+// WithPaymenntHeaders makes the server accept the credentials in the
+// paymennt headers (X-Paymennt-Api-Key, X-Paymennt-Api-Secret) as the
+// rebranded API names them, and still in the PointCheckout ones, which the
+// official PHP SDK sends to every host. Without it only the PointCheckout
+// pair counts and paymennt headers are ignored.
 func WithPaymenntHeaders() Option {
 	return func(c *config) {
 		c.keyHeader, c.secretHeader = PaymenntKeyHeader, PaymenntSecretHeader
@@ -132,10 +138,55 @@ func WithEnumStatusSpelling() Option {
 }
 
 // WithPostBack makes the hosted page send the shopper back with an
-// auto-submitted POST form to the return URL (carrying checkoutId and status
-// fields) instead of a 303 redirect, as some gateways do.
+// auto-submitted POST form to the return URL, unchanged, carrying
+// checkoutId and status fields, and checkout and reference fields unless
+// [WithoutReturnParams], instead of a 303 redirect, as some gateways do.
 func WithPostBack() Option {
 	return func(c *config) { c.postBack = true }
+}
+
+// WithPaymentPageURL makes the API answer redirectUrl as base +
+// "/checkout/" + checkoutKey instead of on [Server.URL], for example
+// "https://pay.test.paymennt.com", so a shop configured for a real
+// environment can be tested for accepting that host. The page itself is
+// still served on Server.URL (see [Checkout].PageURL). base must be an
+// absolute http or https URL without query or fragment; a trailing slash is
+// dropped.
+func WithPaymentPageURL(base string) Option {
+	return func(c *config) {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
+			c.fail(errors.New("pointcheckouttest: payment page URL must be an absolute http or https URL without query or fragment"))
+			return
+		}
+		c.pageURL = strings.TrimRight(base, "/")
+	}
+}
+
+// WithoutReturnParams makes the hosted page send the shopper back to the
+// returnUrl exactly as created, without the checkout and reference
+// parameters the real page appends, as a gateway that appends nothing
+// would.
+func WithoutReturnParams() Option {
+	return func(c *config) { c.noReturn = true }
+}
+
+// WithStateFile keeps the server's checkouts in the JSON file at path, so a
+// restarted sandbox still knows them: it loads the file when it starts (if
+// the file exists) and saves it atomically after every change. The file
+// also keeps generated credentials, so they survive a restart unless
+// [WithCredentials] sets others. It holds the API secret and shoppers'
+// names and addresses (never card data) and is written with mode 0600.
+// One file serves one server at a time.
+func WithStateFile(path string) Option {
+	return func(c *config) {
+		if path == "" {
+			c.fail(errors.New("pointcheckouttest: WithStateFile needs a path"))
+			return
+		}
+		c.stateFile = path
+	}
 }
 
 // WithNotifyURL makes the server POST {"checkoutId": "...", "status": "..."}

@@ -38,6 +38,9 @@ type pageView struct {
 // a POST (see WithPostBack).
 type postBackView struct {
 	ReturnURL, CheckoutID, Status, Nonce string
+	// Checkout and Reference are the checkout's id and request id, sent
+	// as the checkout and reference fields unless WithoutReturnParams.
+	Checkout, Reference string
 }
 
 // page serves GET and POST /checkout/{key}.
@@ -147,6 +150,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) pageOut {
 			break
 		}
 		c.method = "CARD"
+		s.dirty = true
 		if card.SettlesTo != "" {
 			c.submitted = true
 			c.settleAt, c.settleTo = now.Add(s.cfg.settleDelay), card.SettlesTo
@@ -161,15 +165,19 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) pageOut {
 	view := pageView{
 		OrderID: c.orderID, Amount: c.amount.String(), Action: pagePrefix + c.key,
 		CSRF: s.csrfToken(token, key), Form: c.status == pointcheckout.StatusPending && !c.submitted,
-		Errors: formErrs, Expiry: expiry, Name: name, ReturnURL: c.returnURL, Cards: TestCards(),
+		Errors: formErrs, Expiry: expiry, Name: name, ReturnURL: s.returnTo(c), Cards: TestCards(),
 	}
 	view.Heading, view.Message = stateText(c)
 	pb := postBackView{ReturnURL: c.returnURL, CheckoutID: c.id, Status: s.spell(c.status)}
+	if !s.cfg.noReturn {
+		pb.Checkout, pb.Reference = c.id, c.requestID
+	}
+	back303 := view.ReturnURL
 	s.unlock()
 
 	if back {
 		if !s.cfg.postBack {
-			return pageOut{code: http.StatusSeeOther, location: pb.ReturnURL}
+			return pageOut{code: http.StatusSeeOther, location: back303}
 		}
 		pb.Nonce = randomHex(16)
 		return s.render(http.StatusOK, "postback", pb,
@@ -177,6 +185,36 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) pageOut {
 	}
 	return s.render(code, "page", view,
 		"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"+formAction(view.ReturnURL))
+}
+
+// returnTo is where the page sends the shopper back: the returnUrl with
+// checkout=<id>&reference=<requestId> appended, as the real page does,
+// unless WithoutReturnParams. The caller holds s.mu.
+func (s *Server) returnTo(c *checkout) string {
+	if s.cfg.noReturn {
+		return c.returnURL
+	}
+	return appendReturnParams(c.returnURL, c.id, c.requestID)
+}
+
+// appendReturnParams adds checkout and reference to rawURL's query,
+// keeping the query as it is (a parameter of the same name stays too) and
+// the fragment after the new query, where a browser looks for it.
+func appendReturnParams(rawURL, checkoutID, requestID string) string {
+	base, frag, hasFrag := strings.Cut(rawURL, "#")
+	params := "checkout=" + url.QueryEscape(checkoutID) + "&reference=" + url.QueryEscape(requestID)
+	switch {
+	case !strings.Contains(base, "?"):
+		base += "?" + params
+	case strings.HasSuffix(base, "?"), strings.HasSuffix(base, "&"):
+		base += params
+	default:
+		base += "&" + params
+	}
+	if hasFrag {
+		base += "#" + frag
+	}
+	return base
 }
 
 // formAction allows the page's own form and the redirect that follows it

@@ -85,7 +85,9 @@ table{border-collapse:collapse;font-size:.9rem}td,th{padding:.2rem .5rem;text-al
 <form method="post" action="{{.ReturnURL}}" id="postback">
 <input type="hidden" name="checkoutId" value="{{.CheckoutID}}">
 <input type="hidden" name="status" value="{{.Status}}">
-<noscript><p>Press Continue to return to the shop.</p></noscript>
+{{if .Checkout}}<input type="hidden" name="checkout" value="{{.Checkout}}">
+<input type="hidden" name="reference" value="{{.Reference}}">
+{{end}}<noscript><p>Press Continue to return to the shop.</p></noscript>
 <button type="submit">Continue</button>
 </form>
 <script nonce="{{.Nonce}}">document.getElementById("postback").submit();</script>

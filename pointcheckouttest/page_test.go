@@ -109,6 +109,12 @@ func status(t *testing.T, s *pointcheckouttest.Server, id string) pointcheckout.
 
 const returnURL = "https://shop.example.com/pay/return?order=ORD-1&t=abc"
 
+// returnedTo is where the page sends the shopper back from checkout c:
+// the return URL with the checkout's id and request id appended.
+func returnedTo(c co) string {
+	return returnURL + "&checkout=" + c.ID + "&reference=" + c.RequestID
+}
+
 func TestPageShowsTheCheckout(t *testing.T) {
 	s, _ := newServer(t)
 	c := create(t, s, "R-1", func(m map[string]any) { m["orderId"] = "ORD-<b>7</b>" })
@@ -159,7 +165,7 @@ func TestPagePayments(t *testing.T) {
 			form := card(b.open(c.RedirectURL), tc.number, "12/25", "100", "TEST USER", true)
 			p := b.post(c.RedirectURL, form)
 			require.Equal(t, http.StatusSeeOther, p.code, p.body)
-			assert.Equal(t, returnURL, p.location, "the return URL comes back unchanged")
+			assert.Equal(t, returnedTo(c), p.location, "the return URL comes back with checkout and reference appended")
 			assert.Equal(t, tc.want, status(t, s, c.ID))
 			assert.Equal(t, string(tc.want), get(t, s, c.ID).Status)
 			assert.Equal(t, "CARD", get(t, s, c.ID).UsedPaymentMethod)
@@ -170,7 +176,7 @@ func TestPagePayments(t *testing.T) {
 			assert.Equal(t, http.StatusOK, again.code)
 			assert.NotContains(t, again.body, `name="card_number"`)
 			assert.Contains(t, again.body, `id="state"`)
-			assert.Contains(t, again.body, html.EscapeString(returnURL))
+			assert.Contains(t, again.body, `href="`+html.EscapeString(returnedTo(c))+`"`)
 			repost := b.post(c.RedirectURL, card(form, pointcheckouttest.CardDeclined, "12/25", "100", "X", true))
 			assert.Equal(t, http.StatusConflict, repost.code)
 			assert.Equal(t, tc.want, status(t, s, c.ID))
@@ -197,7 +203,7 @@ func TestPageCancel(t *testing.T) {
 	form.Set("action", "cancel")
 	p := b.post(c.RedirectURL, form)
 	require.Equal(t, http.StatusSeeOther, p.code)
-	assert.Equal(t, returnURL, p.location)
+	assert.Equal(t, returnedTo(c), p.location)
 	assert.Equal(t, pointcheckout.StatusCancelled, status(t, s, c.ID))
 	assert.Contains(t, b.get(c.RedirectURL).body, "cancelled")
 }
@@ -320,7 +326,7 @@ func TestPagePaidLater(t *testing.T) {
 			b := newBrowser(t)
 			p := b.post(c.RedirectURL, card(b.open(c.RedirectURL), tc.number, "12/25", "100", "TEST USER", true))
 			require.Equal(t, http.StatusSeeOther, p.code)
-			assert.Equal(t, returnURL, p.location)
+			assert.Equal(t, returnedTo(c), p.location)
 			assert.Equal(t, "PENDING", get(t, s, c.ID).Status)
 			page := b.get(c.RedirectURL)
 			assert.Contains(t, page.body, "Confirming your payment")
@@ -364,6 +370,8 @@ func TestPagePostBack(t *testing.T) {
 	assert.Contains(t, p.body, `method="post" action="`+html.EscapeString(returnURL)+`"`)
 	assert.Contains(t, p.body, `name="checkoutId" value="`+c.ID+`"`)
 	assert.Contains(t, p.body, `name="status" value="PAID"`)
+	assert.Contains(t, p.body, `name="checkout" value="`+c.ID+`"`, "the return parameters are form fields")
+	assert.Contains(t, p.body, `name="reference" value="R-1"`)
 	nonce := regexp.MustCompile(`<script nonce="([0-9a-f]+)">`).FindStringSubmatch(p.body)
 	require.NotNil(t, nonce)
 	assert.Contains(t, p.header.Get("Content-Security-Policy"), "script-src 'nonce-"+nonce[1]+"'")
@@ -460,4 +468,77 @@ func (l logLines) Write(p []byte) (int, error) {
 	default:
 	}
 	return len(p), nil
+}
+
+func TestReturnParameters(t *testing.T) {
+	tests := []struct {
+		name, returnURL string
+		requestID       string
+		want            func(id string) string
+	}{
+		{"query kept", returnURL, "R-1", func(id string) string { return returnURL + "&checkout=" + id + "&reference=R-1" }},
+		{"no query", "https://shop.example.com/pay/return", "R-1", func(id string) string {
+			return "https://shop.example.com/pay/return?checkout=" + id + "&reference=R-1"
+		}},
+		{"a plugin's route query", "https://shop.example.com/index.php?route=extension/paymennt/payment/paymennt&rte=confirm", "R-1", func(id string) string {
+			return "https://shop.example.com/index.php?route=extension/paymennt/payment/paymennt&rte=confirm&checkout=" + id + "&reference=R-1"
+		}},
+		{"empty query", "https://shop.example.com/r?", "R-1", func(id string) string { return "https://shop.example.com/r?checkout=" + id + "&reference=R-1" }},
+		{"query ending in &", "https://shop.example.com/r?a=1&", "R-1", func(id string) string {
+			return "https://shop.example.com/r?a=1&checkout=" + id + "&reference=R-1"
+		}},
+		{"fragment stays last", "https://shop.example.com/r?a=1#done", "R-1", func(id string) string {
+			return "https://shop.example.com/r?a=1&checkout=" + id + "&reference=R-1#done"
+		}},
+		{"a checkout parameter already there stays", "https://shop.example.com/r?checkout=mine", "R-1", func(id string) string {
+			return "https://shop.example.com/r?checkout=mine&checkout=" + id + "&reference=R-1"
+		}},
+		{"request id escaped", "https://shop.example.com/r", "R 1&x=#", func(id string) string {
+			return "https://shop.example.com/r?checkout=" + id + "&reference=R+1%26x%3D%23"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newServer(t)
+			c := create(t, s, tc.requestID, func(m map[string]any) { m["returnUrl"] = tc.returnURL })
+			b := newBrowser(t)
+			p := b.post(c.RedirectURL, card(b.open(c.RedirectURL), pointcheckouttest.CardPaid, "12/25", "100", "TEST USER", true))
+			require.Equal(t, http.StatusSeeOther, p.code)
+			assert.Equal(t, tc.want(c.ID), p.location)
+			u, err := url.Parse(p.location)
+			require.NoError(t, err)
+			got := u.Query()["checkout"]
+			assert.Equal(t, c.ID, got[len(got)-1], "the appended id is the last checkout parameter")
+			assert.Equal(t, tc.requestID, u.Query().Get("reference"))
+			snap, _ := s.Checkout(c.ID)
+			assert.Equal(t, tc.returnURL, snap.ReturnURL, "the stored return URL is unchanged")
+		})
+	}
+}
+
+func TestReturnParametersOnCancel(t *testing.T) {
+	s, _ := newServer(t)
+	c := create(t, s, "R-1", nil)
+	b := newBrowser(t)
+	form := b.open(c.RedirectURL)
+	form.Set("action", "cancel")
+	assert.Equal(t, returnedTo(c), b.post(c.RedirectURL, form).location)
+}
+
+func TestWithoutReturnParams(t *testing.T) {
+	s, _ := newServer(t, pointcheckouttest.WithoutReturnParams())
+	c := create(t, s, "R-1", nil)
+	b := newBrowser(t)
+	p := b.post(c.RedirectURL, card(b.open(c.RedirectURL), pointcheckouttest.CardPaid, "12/25", "100", "TEST USER", true))
+	require.Equal(t, http.StatusSeeOther, p.code)
+	assert.Equal(t, returnURL, p.location, "the return URL comes back unchanged")
+	assert.Contains(t, b.get(c.RedirectURL).body, `href="`+html.EscapeString(returnURL)+`"`)
+
+	pb, _ := newServer(t, pointcheckouttest.WithoutReturnParams(), pointcheckouttest.WithPostBack())
+	c = create(t, pb, "R-1", nil)
+	b = newBrowser(t)
+	p = b.post(c.RedirectURL, card(b.open(c.RedirectURL), pointcheckouttest.CardPaid, "12/25", "100", "TEST USER", true))
+	assert.Contains(t, p.body, `name="checkoutId" value="`+c.ID+`"`)
+	assert.NotContains(t, p.body, `name="checkout"`)
+	assert.NotContains(t, p.body, `name="reference"`)
 }

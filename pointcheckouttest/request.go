@@ -100,11 +100,12 @@ func parseCreate(body []byte) (*createRequest, problems) {
 		p.add("customer", "must be an object")
 	} else {
 		r.customer = wireCustomer{
-			ID:        p.text(o, "customer.", "id", false),
+			ID:        optional(p.text(o, "customer.", "id", false)),
+			Reference: optional(p.text(o, "customer.", "reference", false)),
 			FirstName: p.text(o, "customer.", "firstName", true),
 			LastName:  p.text(o, "customer.", "lastName", true),
 			Email:     p.text(o, "customer.", "email", true),
-			Phone:     p.text(o, "customer.", "phone", false),
+			Phone:     optional(p.text(o, "customer.", "phone", false)),
 		}
 		if e := r.customer.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t")) {
 			p.add("customer.email", "is not a valid email address")
@@ -125,7 +126,8 @@ func parseCreate(body []byte) (*createRequest, problems) {
 		}
 	}
 	if raw, present := field(root, "branchId"); present {
-		n, err := strconv.ParseInt(string(raw), 10, 64)
+		// An integer in the documents; the PHP SDK types it as a string.
+		n, err := strconv.ParseInt(string(unquote(raw)), 10, 64)
 		if err != nil || n < 0 {
 			p.add("branchId", "must be a non-negative integer")
 		} else if n > 0 {
@@ -213,7 +215,8 @@ func (p *problems) text(o jsonObject, path, key string, required bool) string {
 	return s
 }
 
-// money reads an amount: a JSON number, not negative, with no more
+// money reads an amount: a JSON number, or a string holding one as the
+// official SDK and plugins send it ("100.00"), not negative, with no more
 // fraction digits than cur has. With an unknown currency only the form is
 // checked.
 func (p *problems) money(o jsonObject, path, key, cur string, required bool) (pointcheckout.Money, bool) {
@@ -224,8 +227,8 @@ func (p *problems) money(o jsonObject, path, key, cur string, required bool) (po
 		}
 		return pointcheckout.Money{}, false
 	}
-	var n json.Number
-	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+	n, ok := number(raw)
+	if !ok {
 		p.add(path+key, "must be a number")
 		return pointcheckout.Money{}, false
 	}
@@ -245,6 +248,36 @@ func (p *problems) money(o jsonObject, path, key, cur string, required bool) (po
 	return m, true
 }
 
+// number reads a JSON number, or a JSON string whose whole content is one.
+func number(raw json.RawMessage) (json.Number, bool) {
+	raw = unquote(raw)
+	if raw == nil {
+		return "", false
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		return "", false
+	}
+	return n, true
+}
+
+// unquote returns the content of a JSON string that needs no escaping, the
+// raw value itself when it is not a string, or nil for a string with
+// escapes or spaces (no number or id is written that way).
+func unquote(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || raw[0] != '"' {
+		return raw
+	}
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return nil
+	}
+	in := raw[1 : len(raw)-1]
+	if len(in) == 0 || bytes.ContainsAny(in, "\\\" \t\r\n") {
+		return nil
+	}
+	return in
+}
+
 // quantity reads an item's quantity: a number greater than zero.
 func (p *problems) quantity(o jsonObject, path string) {
 	raw, present := field(o, "quantity")
@@ -252,8 +285,8 @@ func (p *problems) quantity(o jsonObject, path string) {
 		p.add(path+"quantity", "is required")
 		return
 	}
-	var n json.Number
-	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+	n, ok := number(raw)
+	if !ok {
 		p.add(path+"quantity", "must be a number")
 		return
 	}
@@ -296,10 +329,10 @@ func (p *problems) address(root jsonObject, key string, required bool) (*wireAdd
 	a := &wireAddress{
 		Name:     p.text(o, path, "name", true),
 		Address1: p.text(o, path, "address1", true),
-		Address2: p.text(o, path, "address2", false),
+		Address2: optional(p.text(o, path, "address2", false)),
 		City:     p.text(o, path, "city", true),
-		State:    p.text(o, path, "state", false),
-		Zip:      p.text(o, path, "zip", false),
+		State:    optional(p.text(o, path, "state", false)),
+		Zip:      optional(p.text(o, path, "zip", false)),
 		Country:  p.text(o, path, "country", true),
 	}
 	if c := a.Country; c != "" && !countryCode(c) {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,8 @@ type Server struct {
 	requests  []Request
 	faults    [numEndpoints][]faultSlot
 	notes     []note
+	// dirty is set by every change the state file must keep.
+	dirty bool
 }
 
 // NewServer starts a server on a random loopback port, like
@@ -123,6 +126,18 @@ func newServer(opts []Option) (*Server, error) {
 		s.Secret = "sandbox_secret_" + hex.EncodeToString(r[8:24])
 	}
 	s.csrfKey = r[24:]
+	if cfg.stateFile != "" {
+		if err := s.loadState(); err != nil {
+			return nil, err
+		}
+		// Saved at once: generated credentials survive a restart, and an
+		// unwritable path is found now rather than at the first change.
+		s.dirty = true
+		s.saveState()
+		if s.dirty {
+			return nil, fmt.Errorf("pointcheckouttest: cannot write the state file %s", cfg.stateFile)
+		}
+	}
 	if cfg.notifyURL != "" {
 		// Notifications go to the configured loopback URL only: no proxy
 		// may intervene and no redirect may send them elsewhere.
@@ -170,15 +185,22 @@ func (s *Server) BaseURL() string { return s.URL + apiPrefix }
 func (s *Server) ConnectionsOpened() int64 { return s.conns.Load() }
 
 // Environment describes the server as a pointcheckout.Environment: its base
-// URL, the credential headers it expects, and its own host as the only
+// URL, the credential headers it expects, and the host of the redirectUrl
+// it answers (its own, or the one [WithPaymentPageURL] set) as the only
 // payment host.
 func (s *Server) Environment() pointcheckout.Environment {
+	host := strings.TrimPrefix(s.URL, "http://")
+	if s.cfg.pageURL != "" {
+		if u, err := url.Parse(s.cfg.pageURL); err == nil {
+			host = u.Host
+		}
+	}
 	return pointcheckout.Environment{
 		Name:         "custom",
 		BaseURL:      s.BaseURL(),
 		KeyHeader:    s.cfg.keyHeader,
 		SecretHeader: s.cfg.secretHeader,
-		PaymentHosts: []string{strings.TrimPrefix(s.URL, "http://")},
+		PaymentHosts: []string{host},
 	}
 }
 
@@ -217,9 +239,11 @@ func (s *Server) wait(ctx context.Context, d time.Duration) {
 	}
 }
 
-// unlock releases s.mu and sends the notifications queued while it was
-// held, so no network call ever happens under the lock.
+// unlock saves the state file if something changed, releases s.mu and
+// sends the notifications queued while it was held, so no network call
+// ever happens under the lock.
 func (s *Server) unlock() {
+	s.saveState()
 	notes := s.notes
 	s.notes = nil
 	s.mu.Unlock()

@@ -21,28 +21,48 @@ type envelope struct {
 	Result  any    `json:"result,omitempty"`
 }
 
+// Optional fields the sandbox has no value for are written as JSON null
+// rather than left out: the official PHP SDK reads branchId, branchName,
+// usedPaymentMethod, customer.id, customer.reference, customer.phone,
+// deliveryAddress and the optional address lines as always present.
+
 type wireCustomer struct {
-	ID        string `json:"id,omitempty"`
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
-	Email     string `json:"email"`
-	Phone     string `json:"phone,omitempty"`
+	ID        *string `json:"id"`
+	Reference *string `json:"reference"`
+	FirstName string  `json:"firstName"`
+	LastName  string  `json:"lastName"`
+	Email     string  `json:"email"`
+	Phone     *string `json:"phone"`
 }
 
 type wireAddress struct {
-	Name     string `json:"name"`
-	Address1 string `json:"address1"`
-	Address2 string `json:"address2,omitempty"`
-	City     string `json:"city"`
-	State    string `json:"state,omitempty"`
-	Zip      string `json:"zip,omitempty"`
-	Country  string `json:"country"`
+	Name     string  `json:"name"`
+	Address1 string  `json:"address1"`
+	Address2 *string `json:"address2"`
+	City     string  `json:"city"`
+	State    *string `json:"state"`
+	Zip      *string `json:"zip"`
+	Country  string  `json:"country"`
+}
+
+// wireID is a checkout id, written as a JSON string unless the NumericID
+// fault asks for a number.
+type wireID struct {
+	text    string
+	numeric bool
+}
+
+func (id wireID) MarshalJSON() ([]byte, error) {
+	if id.numeric {
+		return []byte(id.text), nil
+	}
+	return json.Marshal(id.text)
 }
 
 // wireCheckout is CheckoutResponse and ECommerceCheckoutResponse (the
 // create answer has the same fields).
 type wireCheckout struct {
-	ID                string        `json:"id"`
+	ID                wireID        `json:"id"`
 	DisplayID         string        `json:"displayId"`
 	CheckoutKey       string        `json:"checkoutKey"`
 	RequestID         string        `json:"requestId"`
@@ -53,12 +73,13 @@ type wireCheckout struct {
 	Status            string        `json:"status"`
 	TotalRefunded     json.Number   `json:"totalRefunded"`
 	RedirectURL       string        `json:"redirectUrl"`
-	UsedPaymentMethod string        `json:"usedPaymentMethod,omitempty"`
-	Customer          *wireCustomer `json:"customer,omitempty"`
-	BillingAddress    *wireAddress  `json:"billingAddress,omitempty"`
-	DeliveryAddress   *wireAddress  `json:"deliveryAddress,omitempty"`
+	UsedPaymentMethod *string       `json:"usedPaymentMethod"`
+	Customer          *wireCustomer `json:"customer"`
+	BillingAddress    *wireAddress  `json:"billingAddress"`
+	DeliveryAddress   *wireAddress  `json:"deliveryAddress"`
 	Timestamp         string        `json:"timestamp"`
-	BranchID          string        `json:"branchId,omitempty"`
+	BranchID          *string       `json:"branchId"`
+	BranchName        *string       `json:"branchName"`
 }
 
 // wirePage is PageResponseCheckoutResponse.
@@ -79,7 +100,7 @@ func (s *Server) wire(c *checkout) wireCheckout {
 	billing := c.billing
 	cust := c.customer
 	w := wireCheckout{
-		ID: c.id, DisplayID: c.displayID, CheckoutKey: c.key,
+		ID: wireID{text: c.id}, DisplayID: c.displayID, CheckoutKey: c.key,
 		RequestID: c.requestID, OrderID: c.orderID,
 		Currency:          c.amount.Currency(),
 		Amount:            json.Number(c.amount.Decimal()),
@@ -87,11 +108,15 @@ func (s *Server) wire(c *checkout) wireCheckout {
 		Status:            s.spell(c.status),
 		TotalRefunded:     json.Number(c.refunded.Decimal()),
 		RedirectURL:       s.redirectURL(c),
-		UsedPaymentMethod: s.spellMethod(c.method),
+		UsedPaymentMethod: optional(s.spellMethod(c.method)),
 		Customer:          &cust,
 		BillingAddress:    &billing,
 		Timestamp:         c.created.UTC().Format(timestampLayout),
-		BranchID:          c.branchID,
+		BranchID:          optional(c.branchID),
+	}
+	if c.branchID != "" {
+		// The sandbox has one branch per merchant; a name makes the id real.
+		w.BranchName = optional("Sandbox branch " + c.branchID)
 	}
 	if c.delivery != nil {
 		d := *c.delivery
@@ -107,6 +132,14 @@ func (s *Server) spellMethod(m string) string {
 		return "Card"
 	}
 	return m
+}
+
+// optional returns nil for an empty string, so it is written as null.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // elapsedMS is the envelope's elapsed field for a request that started at t.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,6 +33,7 @@ var variants = []variant{
 	{"pointcheckout enum spelling", "pointcheckout-openapi.yaml", []pointcheckouttest.Option{pointcheckouttest.WithEnumStatusSpelling()}},
 	{"paymennt", "paymennt-openapi.yaml", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders()}},
 	{"paymennt enum spelling", "paymennt-openapi.yaml", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders(), pointcheckouttest.WithEnumStatusSpelling()}},
+	{"paymennt payment host", "paymennt-openapi.yaml", []pointcheckouttest.Option{pointcheckouttest.WithPaymenntHeaders(), pointcheckouttest.WithPaymentPageURL("https://pay.test.paymennt.com")}},
 }
 
 // harness is a sandbox, a document, and raw HTTP through the validator.
@@ -88,6 +91,15 @@ func (h *harness) call(method, path string, body any, mods ...func(*http.Request
 	dec.UseNumber() // amounts stay as written
 	require.NoError(h.t, dec.Decode(&out))
 	return res.StatusCode, out, req
+}
+
+// pageURL is where the sandbox serves the payment page of checkout id
+// (redirectUrl may name another host; see WithPaymentPageURL).
+func (h *harness) pageURL(id string) string {
+	h.t.Helper()
+	c, ok := h.srv.Checkout(id)
+	require.True(h.t, ok, "no checkout %s", id)
+	return c.PageURL
 }
 
 // ok calls and requires success, returning the result object.
@@ -180,7 +192,7 @@ func TestEveryOperation(t *testing.T) {
 			h.refused("POST", "checkout/"+minimal["id"].(string)+"/cancel", nil)
 
 			// Pay on the hosted page, then refund in two steps.
-			payOnPage(t, full["redirectUrl"].(string), pointcheckouttest.CardPaid)
+			payOnPage(t, h.pageURL(id), pointcheckouttest.CardPaid)
 			paid := h.ok("GET", "checkout/"+id, nil)
 			assert.Equal(t, pointcheckout.StatusPaid, pointcheckout.ParseStatus(paid["status"].(string)))
 			h.refused("POST", "checkout/"+id+"/refund?amount=200&currency=AED&note=too+much", nil)
@@ -212,9 +224,12 @@ func TestEveryOperation(t *testing.T) {
 			for _, f := range []pointcheckouttest.Fault{
 				pointcheckouttest.WrongAmount(), pointcheckouttest.WrongCurrency(), pointcheckouttest.WrongOrderID(),
 				pointcheckouttest.WrongRequestID(), pointcheckouttest.WrongCheckoutID(),
+				pointcheckouttest.AmountDigits(3), pointcheckouttest.AmountDigits(0), pointcheckouttest.RoundedAmount(),
 			} {
 				h.srv.InjectFault(pointcheckouttest.EndpointGet, 1, f)
 				h.ok("GET", "checkout/"+id, nil)
+				h.srv.InjectFault(pointcheckouttest.EndpointFind, 1, f)
+				h.ok("GET", "checkout?requestId=R-full", nil)
 			}
 			h.srv.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.StatusCodeEnvelope(503))
 			code, _, _ = h.call("GET", "checkout/"+id, nil)
@@ -280,7 +295,7 @@ func TestRefusalsTheDocumentAgreesWith(t *testing.T) {
 		{"item without name", drop("items.name"), true},
 		{"zero amount", set("amount", 0), true},
 		{"zero quantity", set("items.quantity", 0), true},
-		{"amount as a string", set("amount", "12.345"), true},
+		{"amount as a word", set("amount", "twelve"), true},
 		{"language too long", set("language", "english"), true},
 		{"unknown payment method", set("defaultPaymentMethod", "CASH"), true},
 		{"too many decimals", set("amount", json.Number("12.3456")), false},
@@ -372,7 +387,7 @@ func TestTheClientSpeaksTheDocument(t *testing.T) {
 			_, err = client.GetCheckout(ctx, "1234567890123456789")
 			assert.ErrorIs(t, err, pointcheckout.ErrNotFound)
 
-			payOnPage(t, c.RedirectURL, pointcheckouttest.CardPaid)
+			payOnPage(t, h.pageURL(c.ID), pointcheckouttest.CardPaid)
 			half, err := pointcheckout.ParseMoney("100.75", "AED")
 			require.NoError(t, err)
 			r, err := client.RefundCheckout(ctx, c.ID, pointcheckout.RefundRequest{Amount: half, Note: "partial"})
@@ -432,4 +447,127 @@ func numberText(v any) string {
 		return string(b)
 	}
 	return ""
+}
+
+// TestNullsOnlyWhereAllowed shows what the answers' nullable adjustment
+// does and does not allow: the sandbox's real answer (with its null
+// optional fields) is refused by the document as published and accepted by
+// the copy for answers, while a null anywhere else is refused by both.
+func TestNullsOnlyWhereAllowed(t *testing.T) {
+	for _, vr := range []variant{variants[0], variants[2]} {
+		t.Run(vr.name, func(t *testing.T) {
+			h := newHarness(t, vr)
+			c := h.ok("POST", "checkout/web", minimalRequest("R-1"))
+			req, err := http.NewRequest(http.MethodGet, h.srv.BaseURL()+"checkout/"+c["id"].(string), nil)
+			require.NoError(t, err)
+			env := h.srv.Environment()
+			req.Header.Set(env.KeyHeader, h.srv.Key)
+			req.Header.Set(env.SecretHeader, h.srv.Secret)
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			require.NoError(t, err)
+			require.Contains(t, string(body), `"branchId":null`)
+
+			answer := func(router routers.Router, b []byte) error {
+				return validateResponse(router, req, nil, http.StatusOK, res.Header, b)
+			}
+			assert.NoError(t, answer(h.v.spec.answers, body), "the copy for answers allows the sandbox's nulls")
+			err = answer(h.v.spec.router, body)
+			require.Error(t, err, "the published document marks nothing nullable")
+			assert.Contains(t, err.Error(), "null")
+
+			for _, field := range []string{"id", "amount", "status", "currency", "redirectUrl", "timestamp"} {
+				var m map[string]any
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.UseNumber()
+				require.NoError(t, dec.Decode(&m))
+				m["result"].(map[string]any)[field] = nil
+				b, err := json.Marshal(m)
+				require.NoError(t, err)
+				assert.Error(t, answer(h.v.spec.answers, b), "%s: null is still refused", field)
+			}
+		})
+	}
+}
+
+// TestTolerancesBeyondTheDocument records what the sandbox accepts that
+// the documents do not describe, because the official PHP SDK and the
+// plugins built on it send it to the live service: amounts as strings,
+// null for unset fields, the PointCheckout header names on the paymennt
+// host, and refunds with amount and currency in a JSON body. For each, the
+// sandbox must accept it, the document must refuse it (or the tolerance
+// would be no departure), and the sandbox's answer must still validate.
+func TestTolerancesBeyondTheDocument(t *testing.T) {
+	sdkCreate := func(reqID string) map[string]any {
+		return map[string]any{
+			"returnUrl": "https://shop.example.com/index.php?route=checkout&rte=confirm",
+			"requestId": reqID, "orderId": "1001", "currency": "AED", "amount": "100.00",
+			"totals":   map[string]any{"subtotal": "100.00", "tax": 0, "shipping": 0, "handling": 0, "discount": 0, "skipTotalsValidation": true},
+			"branchId": nil, "allowedPaymentMethods": nil, "defaultPaymentMethod": nil,
+			"customer":        map[string]any{"id": nil, "reference": "42", "firstName": "Test", "lastName": "User", "email": "test@example.com", "phone": nil},
+			"billingAddress":  map[string]any{"name": "Test User", "address1": "1 Main St", "address2": nil, "city": "Dubai", "state": nil, "zip": nil, "country": "ARE"},
+			"deliveryAddress": nil,
+			"items":           []any{map[string]any{"name": "Sunglasses", "sku": nil, "unitprice": "50.00", "quantity": 2, "linetotal": "100.00"}},
+			"language":        "en",
+		}
+	}
+	pcHeaders := func(h *harness) func(*http.Request) {
+		return func(r *http.Request) {
+			r.Header.Del(pointcheckouttest.PaymenntKeyHeader)
+			r.Header.Del(pointcheckouttest.PaymenntSecretHeader)
+			r.Header.Set(pointcheckouttest.PointCheckoutKeyHeader, h.srv.Key)
+			r.Header.Set(pointcheckouttest.PointCheckoutSecretHeader, h.srv.Secret)
+		}
+	}
+	for _, vr := range []variant{variants[0], variants[2]} {
+		t.Run(vr.name, func(t *testing.T) {
+			h := newHarness(t, vr)
+			var mismatches []string
+			h.v.errorf = func(format string, args ...any) { mismatches = append(mismatches, fmt.Sprintf(format, args...)) }
+			expectBeyond := func(what string, code int, want ...string) {
+				t.Helper()
+				assert.Equal(t, http.StatusOK, code, "%s: the sandbox accepts it", what)
+				require.Len(t, mismatches, 1, "%s: exactly one mismatch, the request: %v", what, mismatches)
+				assert.Contains(t, mismatches[0], "accepted a request the document refuses", what)
+				for _, w := range want {
+					assert.Contains(t, mismatches[0], w, what)
+				}
+				mismatches = nil
+			}
+
+			code, env, _ := h.call("POST", "checkout/web", sdkCreate("R-sdk"))
+			expectBeyond("the SDK's create body", code, `"/amount": value must be a number`)
+			id := env["result"].(map[string]any)["id"].(string)
+			if vr.file == "paymennt-openapi.yaml" {
+				code, _, _ = h.call("GET", "checkout/"+id, nil, pcHeaders(h))
+				expectBeyond("the SDK's headers on the paymennt host", code, pointcheckouttest.PaymenntKeyHeader)
+			}
+			require.NoError(t, h.srv.Complete(id, pointcheckout.StatusPaid))
+			code, _, _ = h.call("POST", "checkout/"+id+"/refund?note=Out%20of%20stock",
+				map[string]any{"amount": "10.00", "currency": "AED", "note": "Out of stock", "checkoutId": id, "items": nil})
+			expectBeyond("the SDK's refund", code, "amount")
+
+			// What the documents describe stays accepted without a mismatch.
+			code, _, _ = h.call("POST", "checkout/"+id+"/refund?amount=1&currency=AED&note=x", nil)
+			assert.Equal(t, http.StatusOK, code)
+			assert.Empty(t, mismatches)
+		})
+	}
+}
+
+// TestFaultsBeyondTheDocument shows the NumericID fault is a real
+// departure from the documents (an id is a string there), which is what a
+// client's tolerance for it is tested against.
+func TestFaultsBeyondTheDocument(t *testing.T) {
+	h := newHarness(t, variants[2])
+	c := h.ok("POST", "checkout/web", minimalRequest("R-1"))
+	var mismatches []string
+	h.v.errorf = func(format string, args ...any) { mismatches = append(mismatches, fmt.Sprintf(format, args...)) }
+	h.srv.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.NumericID())
+	code, _, _ := h.call("GET", "checkout/"+c["id"].(string), nil)
+	assert.Equal(t, http.StatusOK, code)
+	require.Len(t, mismatches, 1)
+	assert.Contains(t, mismatches[0], `"/result/id": value must be a string`)
 }

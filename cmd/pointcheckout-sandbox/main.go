@@ -4,11 +4,13 @@
 // URL and the credentials to configure a shop with, and runs until
 // interrupted.
 //
-//	pointcheckout-sandbox -addr 127.0.0.1:8089 -key demo -secret demo-secret -ttl 30m
+//	pointcheckout-sandbox -addr 127.0.0.1:8089 -key demo -secret demo-secret -ttl 30m -state sandbox.json
 //
 // Without -key and -secret it makes up random credentials. These are
 // sandbox credentials, good for nothing but this process, which is why
-// they are printed.
+// they are printed. With -state the checkouts (and made-up credentials)
+// are kept in a JSON file, so a restarted sandbox still knows the
+// checkouts a demo shop's database refers to.
 package main
 
 import (
@@ -50,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	enum := fs.Bool("enum-status", false, "spell statuses as the OpenAPI enum does (Paid) instead of PAID")
 	postBack := fs.Bool("postback", false, "return shoppers with a POST form instead of a redirect")
 	notify := fs.String("notify", "", "loopback `URL` to POST status change hints to")
+	pageURL := fs.String("payment-page-url", "", "answer redirectUrl on this `base` URL instead of the sandbox's own (the page is still served here)")
+	state := fs.String("state", "", "keep checkouts and credentials in this JSON `file` across restarts")
+	noReturn := fs.Bool("no-return-params", false, "return shoppers to the returnUrl without the checkout and reference parameters")
 	verbose := fs.Bool("v", false, "log every checkout change to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,6 +82,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *notify != "" {
 		opts = append(opts, pointcheckouttest.WithNotifyURL(*notify))
 	}
+	if *pageURL != "" {
+		opts = append(opts, pointcheckouttest.WithPaymentPageURL(*pageURL))
+	}
+	if *state != "" {
+		opts = append(opts, pointcheckouttest.WithStateFile(*state))
+	}
+	if *noReturn {
+		opts = append(opts, pointcheckouttest.WithoutReturnParams())
+	}
 	if *verbose {
 		opts = append(opts, pointcheckouttest.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
 	}
@@ -89,8 +103,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env := srv.Environment()
 	fmt.Fprintf(stdout, "PointCheckout sandbox listening on %s\n", srv.URL)
 	fmt.Fprintf(stdout, "  base URL:      %s\n", srv.BaseURL())
-	fmt.Fprintf(stdout, "  API key:       %s  (header %s)\n", srv.Key, env.KeyHeader)
-	fmt.Fprintf(stdout, "  API secret:    %s  (header %s)\n", srv.Secret, env.SecretHeader)
+	headers := env.KeyHeader + ", " + env.SecretHeader
+	if *paymennt {
+		headers += ", or " + pointcheckouttest.PointCheckoutKeyHeader + ", " + pointcheckouttest.PointCheckoutSecretHeader
+	}
+	fmt.Fprintf(stdout, "  API key:       %s\n", srv.Key)
+	fmt.Fprintf(stdout, "  API secret:    %s\n", srv.Secret)
+	fmt.Fprintf(stdout, "  headers:       %s\n", headers)
+	if *pageURL != "" {
+		fmt.Fprintf(stdout, "  payment page:  answered on %s, served on %s\n", *pageURL, srv.URL)
+	}
+	if *state != "" {
+		fmt.Fprintf(stdout, "  state file:    %s (checkouts kept: %d)\n", *state, len(srv.Checkouts()))
+	}
 	fmt.Fprintf(stdout, "  checkouts expire after %s\n", ttl.String())
 	fmt.Fprintln(stdout, "  test cards (any MM/YY expiry, any 3 digit CVV, e.g. 12/25, 100, TEST USER):")
 	for _, c := range pointcheckouttest.TestCards() {
