@@ -32,9 +32,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // SHOP_TIMEZONE works on machines without a zone database
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
@@ -70,8 +73,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	for _, w := range st.Warnings {
 		log.Warn(w)
 	}
-	keys, err := cookieKeys(st.CookieKeys, log)
-	if err != nil {
+	if err := checkDBPath(st.DBPath); err != nil {
 		return err
 	}
 	ln, err := listen(ctx, st.Addr)
@@ -79,6 +81,10 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 		return err
 	}
 	defer ln.Close()
+	keys, err := cookieKeys(st.CookieKeys, log)
+	if err != nil {
+		return err
+	}
 	base := st.BaseURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
@@ -91,11 +97,13 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 		if !isLoopback(host) {
 			return errors.New("SHOP_ADDR: the built-in sandbox is reachable from this machine only; listen on loopback, or set POINTCHECKOUT_ENV and the API credentials")
 		}
+		state := sandboxStateFile(st.DBPath)
 		sandbox, err = pointcheckouttest.Start("127.0.0.1:0",
 			pointcheckouttest.WithNotifyURL(base+payPath+"/notify"),
+			pointcheckouttest.WithStateFile(state),
 			pointcheckouttest.WithLogger(log.With("component", "sandbox")))
 		if err != nil {
-			return fmt.Errorf("start sandbox: %w", err)
+			return fmt.Errorf("start the sandbox with its state in %s (beside SHOP_DB): %w", state, err)
 		}
 		defer sandbox.Close()
 		client = sandbox.Client()
@@ -146,7 +154,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	sweeper.Go(func() { shop.RunReconciler(sweepCtx, st.ReconcileEvery) })
 	defer sweeper.Wait()
 	defer stopSweeps()
-	banner(out, base, sandbox, client.Environment())
+	banner(out, base, sandbox, sandboxStateFile(st.DBPath), client.Environment())
 
 	select {
 	case err := <-errc:
@@ -157,6 +165,14 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(stopCtx)
+}
+
+// sandboxStateFile is where the built-in sandbox keeps its checkouts:
+// beside the shop's database, so that a restarted shop and its sandbox
+// still agree on every payment in flight ("shop.db" keeps
+// "shop.sandbox.json").
+func sandboxStateFile(dbPath string) string {
+	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".sandbox.json"
 }
 
 // cookieKeys parses POINTCHECKOUT_COOKIE_KEYS, or makes a random pair for
@@ -180,7 +196,7 @@ func cookieKeys(s string, log *slog.Logger) ([]pointcheckout.KeyPair, error) {
 }
 
 // banner tells the person who started the shop where to go.
-func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, env pointcheckout.Environment) {
+func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, state string, env pointcheckout.Environment) {
 	fmt.Fprintf(out, "\nSouk Demo shop\n\n  Open the shop:  %s/\n  Orders (admin): %s/admin\n", base, base)
 	if sandbox == nil {
 		fmt.Fprintf(out, "\n  Payments go to the PointCheckout %s environment at %s.\n", env.Name, env.BaseURL)
@@ -189,6 +205,7 @@ func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, env p
 		fmt.Fprintf(out, "  Test card:      4242 4242 4242 4242, expiry %s, CVV %s, name %s\n",
 			pointcheckouttest.TestExpiry, pointcheckouttest.TestCVV, pointcheckouttest.TestName)
 		fmt.Fprintf(out, "  Declined card:  4000 0000 0000 0002\n")
+		fmt.Fprintf(out, "  The sandbox keeps its checkouts in %s, beside the shop's database.\n", state)
 	}
 	fmt.Fprintf(out, "\nPress Ctrl+C to stop.\n\n")
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,19 +16,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRun starts the program as `go run .` would, on the sandbox, fetches
-// the shop page it announces, and stops it the way Ctrl+C does.
-func TestRun(t *testing.T) {
-	env := map[string]string{"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": filepath.Join(t.TempDir(), "shop.db")}
+// startRun starts the program as `go run .` would, with env, and returns
+// the shop URL its banner announces, the banner, and a stop that acts as
+// Ctrl+C and returns run's error.
+func startRun(t *testing.T, env map[string]string) (string, string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, func(k string) string { return env[k] }, w, slog.New(slog.DiscardHandler))
 		w.Close()
 	}()
-
 	var shopURL string
 	var banner strings.Builder
 	lines := bufio.NewScanner(out)
@@ -41,18 +41,54 @@ func TestRun(t *testing.T) {
 		}
 	}
 	go io.Copy(io.Discard, out)
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
 	require.NotEmpty(t, shopURL, banner.String())
-	assert.Contains(t, banner.String(), "4242 4242 4242 4242, expiry 12/25, CVV 100, name TEST USER")
+	return shopURL, banner.String(), stop
+}
+
+// TestRun starts the program on the sandbox, fetches the shop page it
+// announces, and stops it the way Ctrl+C does.
+func TestRun(t *testing.T) {
+	shopURL, banner, stop := startRun(t, map[string]string{"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": filepath.Join(t.TempDir(), "shop.db")})
+	assert.Contains(t, banner, "4242 4242 4242 4242, expiry 12/25, CVV 100, name TEST USER")
 
 	resp, err := http.Get(shopURL)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
-	cancel()
-	require.NoError(t, <-done, "a clean shutdown")
+	require.NoError(t, stop(), "a clean shutdown")
 	_, err = http.Get(shopURL)
 	assert.Error(t, err, "the server is gone")
+}
+
+// TestRunSandboxRemembersAfterRestart: the built-in sandbox keeps its
+// checkouts beside shop.db, so after a restart the gateway still knows the
+// payment the shop started (a forgetful one would answer "checkout not
+// found", and the admin's close would go through).
+func TestRunSandboxRemembersAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": filepath.Join(dir, "shop.db")}
+	shopURL, _, stop := startRun(t, env)
+	s := newShopper(t)
+	orderID := s.placeCardOrder(shopURL)
+	page, _ := s.post(shopURL, shopURL+payPath, url.Values{"order_id": {orderID}})
+	require.NotEqual(t, strings.TrimSuffix(shopURL, "/"), page.Scheme+"://"+page.Host, "on the sandbox's payment page")
+	require.NoError(t, stop())
+	assert.FileExists(t, filepath.Join(dir, "shop.sandbox.json"))
+
+	shopURL, _, _ = startRun(t, env)
+	landed, _ := s.post(shopURL, shopURL+"/admin/orders/"+orderID+"/close", nil)
+	assert.Equal(t, "known", landed.Query().Get("why"), "the restarted sandbox knows the checkout: %s", landed)
 }
 
 // TestRunStopsOnUnusableSettings: a setting that cannot be used stops the

@@ -47,8 +47,12 @@ type settings struct {
 // envSandbox is the POINTCHECKOUT_ENV value of the built-in sandbox.
 const envSandbox = "sandbox"
 
-// gatewayEnvs lists the POINTCHECKOUT_ENV values, for error messages.
-const gatewayEnvs = "sandbox, test, live, paymennt-test or paymennt-live"
+// gatewayEnvs and realEnvs list the POINTCHECKOUT_ENV values, for error
+// messages.
+const (
+	gatewayEnvs = "sandbox, " + realEnvs
+	realEnvs    = "test, live, paymennt-test or paymennt-live"
+)
 
 // Sandbox reports whether the shop runs on the built-in sandbox.
 func (s settings) Sandbox() bool { return s.Env == envSandbox }
@@ -142,7 +146,7 @@ func (s *settings) readGateway() error {
 	case s.Env == envSandbox:
 		return nil
 	case s.Env == "":
-		return fmt.Errorf("POINTCHECKOUT_ENV is required with POINTCHECKOUT_API_KEY or POINTCHECKOUT_API_SECRET: one of %s", gatewayEnvs)
+		return fmt.Errorf("POINTCHECKOUT_ENV is required with POINTCHECKOUT_API_KEY or POINTCHECKOUT_API_SECRET: one of %s (or unset both for the built-in sandbox)", realEnvs)
 	}
 	if _, err := pointcheckout.EnvironmentNamed(s.Env); err != nil {
 		return fmt.Errorf("POINTCHECKOUT_ENV=%q is not an environment: want one of %s", clip(s.Env), gatewayEnvs)

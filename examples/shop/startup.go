@@ -50,17 +50,36 @@ func (e *dbError) Error() string { return fmt.Sprintf("database %s: %v", e.path,
 
 func (e *dbError) Unwrap() error { return e.err }
 
-// Cause says what is most likely wrong with the database file and what to
-// do about it.
-func (e *dbError) Cause() string {
-	dir := filepath.Dir(e.path)
+// checkDBPath reports a database path that cannot work whatever the file
+// holds (its directory is missing, or it is a directory), before anything
+// else, such as the sandbox's state beside it, trips over it.
+func checkDBPath(path string) error {
+	if cause := pathProblem(path); cause != "" {
+		return fmt.Errorf("SHOP_DB=%s: %s", path, cause)
+	}
+	return nil
+}
+
+// pathProblem says what is wrong with a database path as a path, or "".
+func pathProblem(path string) string {
+	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil {
 		return fmt.Sprintf("the directory %s does not exist; create it, or name a file in an existing directory", dir)
 	} else if !fi.IsDir() {
 		return fmt.Sprintf("%s is a file, not a directory", dir)
 	}
-	if fi, err := os.Stat(e.path); err == nil && fi.IsDir() {
-		return "that is a directory; SHOP_DB names the database file, such as " + filepath.Join(e.path, "shop.db")
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return "that is a directory; SHOP_DB names the database file, such as " + filepath.Join(path, "shop.db")
+	}
+	return ""
+}
+
+// Cause says what is most likely wrong with the database file and what to
+// do about it.
+func (e *dbError) Cause() string {
+	dir := filepath.Dir(e.path)
+	if cause := pathProblem(e.path); cause != "" {
+		return cause
 	}
 	var se *sqlite.Error
 	if errors.As(e.err, &se) {
