@@ -13,7 +13,7 @@ import (
 )
 
 // Limit is a token bucket: a client may send Burst requests at once, then
-// one more every Every.
+// one more every Every. The zero Limit allows everything.
 type Limit struct {
 	Every time.Duration
 	Burst int
