@@ -75,6 +75,16 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 	return tab
 }
 
+// newStranger opens a tab in a new browser context of the browser of ctx:
+// its own cookies, like another person's browser.
+func newStranger(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	start(t, tab, cancel)
+	return tab
+}
+
 // start starts the browser or opens the tab of ctx. The first call on a
 // context binds the browser or tab to the context it is given, so it must
 // not carry a timeout itself; a watchdog bounds it instead, and abort
@@ -232,24 +242,39 @@ func TestBrowser(t *testing.T) {
 
 		do(t, tab, "pay", chromedp.Click(chromedp.CSS("button.pay")), chromedp.WaitVisible(chromedp.CSS("#order-status")))
 		assert.Equal(t, ts.URL+resultPath, location(t, tab))
-		assert.Equal(t, "PAID", text(t, tab, "#order-status"))
-		assert.Equal(t, "PAID", text(t, tab, "#result-status"))
+		assert.Equal(t, "Paid", text(t, tab, "#order-status"))
+		assert.Equal(t, "Thank you for your order", text(t, tab, "h1"))
+		assert.Contains(t, text(t, tab, "#paid-note"), "Your payment of 120.00 AED is confirmed.")
 		shoot(t, tab, dir, "05-confirmation-paid")
 
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
 		assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+		assert.NotContains(t, text(t, tab, "main"), o.CheckoutID, "no developer detail for the shopper")
 		assert.Equal(t, "PAID", adminStatus(t, tab, ts, orderID))
+		assert.Contains(t, text(t, tab, "#admin-"+orderID), o.CheckoutID, "the admin page has the detail")
 		shoot(t, tab, dir, "06-admin-paid")
+
+		// The return URL, copied into another person's browser, shows
+		// nothing of the order.
+		c, ok := ts.sandbox.Checkout(o.CheckoutID)
+		require.True(t, ok)
+		stranger := newStranger(t, browser)
+		do(t, stranger, "replay the return URL elsewhere", chromedp.Navigate(c.ReturnURL), chromedp.WaitVisible(chromedp.CSS("#elsewhere")))
+		page := text(t, stranger, "main")
+		for _, secret := range []string{orderID, "Arabic coffee set", "120.00", "Paid"} {
+			assert.NotContains(t, page, secret)
+		}
+		shoot(t, stranger, dir, "07-replayed-elsewhere")
 	})
 
 	t.Run("cancel on the payment page", func(t *testing.T) {
 		tab := newTab(t, browser)
 		checkoutToPaymentPage(t, tab, ts, "dates", "")
 		do(t, tab, "cancel", chromedp.Click(chromedp.CSS(`button[value="cancel"]`)), chromedp.WaitVisible(chromedp.CSS("#cancelled-note")))
-		assert.Equal(t, "CANCELLED", text(t, tab, "#order-status"))
-		shoot(t, tab, dir, "07-cancelled")
+		assert.Equal(t, "Cancelled", text(t, tab, "#order-status"))
+		shoot(t, tab, dir, "08-cancelled")
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
@@ -265,12 +290,30 @@ func TestBrowser(t *testing.T) {
 		declined.number = "4000 0000 0000 0002"
 		fillCard(t, tab, declined)
 		do(t, tab, "pay", chromedp.Click(chromedp.CSS("button.pay")), chromedp.WaitVisible(chromedp.CSS("#failed-note")))
-		assert.Equal(t, "FAILED", text(t, tab, "#order-status"))
-		shoot(t, tab, dir, "08-declined")
+		assert.Equal(t, "Declined", text(t, tab, "#order-status"))
+		assert.Contains(t, text(t, tab, "#failed-note"), "Your card was declined")
+		shoot(t, tab, dir, "09-declined")
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
 		assert.Equal(t, pointcheckout.StatusFailed, o.Status)
+	})
+
+	t.Run("confirming page in the shop's style", func(t *testing.T) {
+		tab := newTab(t, browser)
+		checkoutToPaymentPage(t, tab, ts, "coffee", "")
+		later := testCard
+		later.number = "4000 0000 0000 0077" // pointcheckouttest.CardPaidLater
+		fillCard(t, tab, later)
+		do(t, tab, "pay with a card the bank confirms later",
+			chromedp.Click(chromedp.CSS("button.pay")), chromedp.WaitVisible(chromedp.CSS("#confirming")))
+		assert.Equal(t, "Confirming your payment", text(t, tab, "h1"))
+		assert.Equal(t, "SoukDemo", text(t, tab, ".brand"), "the shop's own layout")
+		assert.Contains(t, text(t, tab, "#confirming"), "Please do not pay again.")
+		shoot(t, tab, dir, "12-confirming")
+		// The page reloads itself until the sandbox settles the payment.
+		do(t, tab, "wait for the confirmation", chromedp.WaitVisible(chromedp.CSS("#paid-note")))
+		assert.Equal(t, "Paid", text(t, tab, "#order-status"))
 	})
 
 	t.Run("tab closed before returning, settled by the sweep", func(t *testing.T) {
@@ -297,14 +340,14 @@ func TestBrowser(t *testing.T) {
 
 		admin := newTab(t, browser)
 		assert.Equal(t, "PENDING", adminStatus(t, admin, ts, o.ID))
-		shoot(t, admin, dir, "09-admin-pending")
+		shoot(t, admin, dir, "10-admin-pending")
 		do(t, admin, "reconcile now",
 			chromedp.Click(chromedp.CSS("#reconcile")),
 			chromedp.WaitVisible(chromedp.CSS("#reconcile-report")),
 		)
 		assert.Contains(t, text(t, admin, "#reconcile-report"), "1 settled")
 		assert.Equal(t, "PAID", text(t, admin, "#admin-"+o.ID+" .badge"))
-		shoot(t, admin, dir, "10-admin-reconciled")
+		shoot(t, admin, dir, "11-admin-reconciled")
 		o, err = ts.orders.get(ctx, o.ID)
 		require.NoError(t, err)
 		assert.Equal(t, pointcheckout.StatusPaid, o.Status)

@@ -97,24 +97,25 @@ func TestFullFlow(t *testing.T) {
 		name       string
 		form       url.Values
 		wantStatus pointcheckout.Status
+		wantBadge  string
 		wantText   string
 	}{
 		{
 			name: "test card pays",
 			form: url.Values{"card_number": {"4242 4242 4242 4242"}, "expiry": {"12/25"}, "cvv": {"100"},
 				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
-			wantStatus: pointcheckout.StatusPaid, wantText: "Your payment of <strong>120.00 AED</strong> is confirmed",
+			wantStatus: pointcheckout.StatusPaid, wantBadge: "Paid", wantText: "Your payment of 120.00 AED is confirmed",
 		},
 		{
 			name: "declined card fails",
 			form: url.Values{"card_number": {pointcheckouttest.CardDeclined}, "expiry": {"12/25"}, "cvv": {"100"},
 				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
-			wantStatus: pointcheckout.StatusFailed, wantText: "The payment failed and the order is not paid",
+			wantStatus: pointcheckout.StatusFailed, wantBadge: "Declined", wantText: "Your card was declined, or the payment could not be completed. No money was taken.",
 		},
 		{
 			name:       "cancel",
 			form:       url.Values{"action": {"cancel"}},
-			wantStatus: pointcheckout.StatusCancelled, wantText: "You cancelled the payment. The order is not paid.",
+			wantStatus: pointcheckout.StatusCancelled, wantBadge: "Cancelled", wantText: "The payment was cancelled on the payment page. No money was taken.",
 		},
 	}
 	for _, tt := range tests {
@@ -140,8 +141,14 @@ func TestFullFlow(t *testing.T) {
 			landed, body := s.post(ts.sandbox.URL, ts.sandbox.URL+action[1], tt.form)
 
 			assert.Equal(t, ts.URL+resultPath, landed.String(), "back on the shop's result page")
-			assert.Contains(t, body, `id="order-status">`+string(tt.wantStatus)+`<`)
+			assert.Contains(t, body, `data-status="`+string(tt.wantStatus)+`"`)
+			assert.Contains(t, body, `id="order-status">`+tt.wantBadge+`<`)
 			assert.Contains(t, body, tt.wantText)
+			// The shopper reads no developer text: no checkout id, no
+			// gateway status, no word about the API.
+			assert.NotContains(t, body, o.CheckoutID)
+			assert.NotContains(t, body, ">"+string(tt.wantStatus)+"<")
+			assert.NotContains(t, body, "verified with the API")
 			o, err = id.get(context.Background(), orderID)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, o.Status)
@@ -308,7 +315,7 @@ func TestPayAgainAfterCancel(t *testing.T) {
 
 	body = payOnce(url.Values{"card_number": {pointcheckouttest.CardPaid}, "expiry": {"12/25"}, "cvv": {"100"},
 		"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}})
-	assert.Contains(t, body, `id="order-status">PAID<`)
+	assert.Contains(t, body, `id="order-status">Paid<`)
 	assert.NotContains(t, body, `id="pay-again"`, "a paid order is not offered for payment")
 	o, err := ts.orders.get(context.Background(), orderID)
 	require.NoError(t, err)
@@ -331,7 +338,7 @@ func TestCashOnDelivery(t *testing.T) {
 		"address": {"1 Sheikh Zayed Road"}, "city": {"Dubai"}, "country": {"AE"}, "method": {"cod"},
 	})
 	require.True(t, strings.HasPrefix(u.Path, "/orders/SO-"), u.Path)
-	assert.Contains(t, body, "please have <strong>90.00 AED</strong> ready")
+	assert.Contains(t, body, "please have 90.00 AED ready")
 	assert.NotContains(t, body, `id="pay-again"`)
 	orderID := strings.TrimPrefix(u.Path, "/orders/")
 

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/hex"
+	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -54,6 +57,68 @@ func FuzzSessionLookup(f *testing.F) {
 		}
 		if _, err := hex.DecodeString(got); err != nil || len(got) != 64 || got == value {
 			t.Fatalf("lookup(%q) = %q", value, got)
+		}
+	})
+}
+
+// FuzzClientAddr: whatever X-Forwarded-For holds, the client is the peer
+// unless the peer is a trusted proxy, and otherwise an address that
+// appears in the header, never one made up.
+func FuzzClientAddr(f *testing.F) {
+	f.Add("127.0.0.1:1234", "198.51.100.1")
+	f.Add("127.0.0.1:1234", "203.0.113.9, 198.51.100.1, 10.0.0.1")
+	f.Add("192.0.2.7:5555", "198.51.100.1")
+	f.Add("[::1]:80", "::ffff:10.1.2.3,,  ,2001:db8::1")
+	f.Add("127.0.0.1:1", "not-an-ip, 1.2.3.4")
+	c := clientAddrs{trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("10.0.0.0/8")}}
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := c.addr(r)
+		peer, err := netip.ParseAddrPort(remote)
+		if err != nil {
+			if got.IsValid() {
+				t.Fatalf("unreadable peer %q gave %s", remote, got)
+			}
+			return
+		}
+		if p := peer.Addr().Unmap(); !c.isTrusted(p) || got == p {
+			if got != p {
+				t.Fatalf("peer %s: got %s", p, got)
+			}
+			return
+		}
+		for h := range strings.SplitSeq(xff, ",") {
+			if a, err := netip.ParseAddr(strings.TrimSpace(h)); err == nil && a.Unmap() == got {
+				return
+			}
+		}
+		t.Fatalf("client %s is neither the peer nor in %q", got, xff)
+	})
+}
+
+// FuzzHostAllows: a Host value is accepted only when it names the base
+// URL's host and port or a loopback address.
+func FuzzHostAllows(f *testing.F) {
+	f.Add("shop.example.com")
+	f.Add("SHOP.EXAMPLE.COM.:443")
+	f.Add("evil.example")
+	f.Add("[::1]:8080")
+	f.Add("127.0.0.1.nip.io")
+	f.Add("shop.example.com:443:443")
+	base, err := url.Parse("https://shop.example.com")
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := newHostCheck(base, slog.New(slog.DiscardHandler), time.Now)
+	f.Fuzz(func(t *testing.T, host string) {
+		if !h.allows(host) {
+			return
+		}
+		name, port := splitHost(host, "https")
+		if !isLoopback(name) && (name != "shop.example.com" || port != "443") {
+			t.Fatalf("accepted Host %q (%q, %q)", host, name, port)
 		}
 	})
 }

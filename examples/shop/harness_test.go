@@ -25,6 +25,12 @@ type testShop struct {
 // closed when the test ends.
 func newTestShop(t *testing.T, opts ...pointcheckouttest.Option) *testShop {
 	t.Helper()
+	return newTestShopWith(t, nil, opts...)
+}
+
+// newTestShopWith is newTestShop with a change to the shop's Config.
+func newTestShopWith(t *testing.T, change func(*Config), opts ...pointcheckouttest.Option) *testShop {
+	t.Helper()
 	sb, err := pointcheckouttest.Start("127.0.0.1:0", opts...)
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
@@ -33,7 +39,7 @@ func newTestShop(t *testing.T, opts ...pointcheckouttest.Option) *testShop {
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	shop, err := New(context.Background(), Config{
+	cfg := Config{
 		DBPath:  filepath.Join(t.TempDir(), "shop.db"),
 		Client:  sb.Client(),
 		Keys:    []pointcheckout.KeyPair{keys},
@@ -42,7 +48,11 @@ func newTestShop(t *testing.T, opts ...pointcheckouttest.Option) *testShop {
 		// Tests sweep right after paying: no age limit.
 		ReconcileMinAge: time.Nanosecond,
 		PollTimeout:     -1,
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	shop, err := New(context.Background(), cfg)
 	require.NoError(t, err)
 	srv.Config.Handler = shop
 	srv.Start()

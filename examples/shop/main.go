@@ -6,14 +6,19 @@
 //
 //	cd examples/shop && go run .
 //
-// To use the real API set POINTCHECKOUT_API_KEY, POINTCHECKOUT_API_SECRET
-// and POINTCHECKOUT_ENV (test, live, paymennt-test or paymennt-live). The
-// other variables: SHOP_ADDR (default 127.0.0.1:8080), SHOP_BASE_URL
-// (the public URL; required off loopback), SHOP_DB (default ./shop.db),
-// SHOP_COOKIE_KEYS (payment cookie keys, see pointcheckout.ParseKeyPairs),
-// SHOP_ADMIN_PASSWORD (guards /admin; required off loopback) and
-// SHOP_RECONCILE_EVERY (default 1m). The flag -new-cookie-keys prints a
-// fresh value for SHOP_COOKIE_KEYS.
+// To use the real API set POINTCHECKOUT_ENV (test, live, paymennt-test or
+// paymennt-live), POINTCHECKOUT_API_KEY and POINTCHECKOUT_API_SECRET;
+// POINTCHECKOUT_ENV=sandbox, or none of the three, is the built-in sandbox,
+// and anything else stops the shop with the reason. The other variables:
+// POINTCHECKOUT_COOKIE_KEYS (payment cookie keys; `go run
+// ./cmd/pointcheckout-keys` in the repository root prints a value),
+// SHOP_ADDR (default 127.0.0.1:8080), SHOP_BASE_URL (the public URL;
+// required off loopback), SHOP_DB (default ./shop.db; the sandbox keeps
+// its checkouts beside it), SHOP_ADMIN_PASSWORD (guards /admin; required
+// unless the shop is reachable from this machine only and pays on the
+// sandbox), SHOP_TRUSTED_PROXIES (reverse proxies whose X-Forwarded-For is
+// believed), SHOP_TIMEZONE (default the machine's) and
+// SHOP_RECONCILE_EVERY (default 1m).
 package main
 
 import (
@@ -27,16 +32,19 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // SHOP_TIMEZONE works on machines without a zone database
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
 func main() {
-	newKeys := flag.Bool("new-cookie-keys", false, "print a new value for SHOP_COOKIE_KEYS and exit")
+	newKeys := flag.Bool("new-cookie-keys", false, "print a new value for POINTCHECKOUT_COOKIE_KEYS and exit")
 	flag.Parse()
 	if *newKeys {
 		k, err := pointcheckout.GenerateKeyPair()
@@ -62,15 +70,21 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	if err != nil {
 		return err
 	}
-	keys, err := cookieKeys(st.CookieKeys, log)
-	if err != nil {
+	for _, w := range st.Warnings {
+		log.Warn(w)
+	}
+	if err := checkDBPath(st.DBPath); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", st.Addr)
+	ln, err := listen(ctx, st.Addr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	keys, err := cookieKeys(st.CookieKeys, log)
+	if err != nil {
+		return err
+	}
 	base := st.BaseURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
@@ -81,13 +95,15 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	if st.Sandbox() {
 		host, _, _ := net.SplitHostPort(ln.Addr().String())
 		if !isLoopback(host) {
-			return errors.New("the sandbox is reachable from this machine only: listen on loopback or set POINTCHECKOUT_API_KEY")
+			return errors.New("SHOP_ADDR: the built-in sandbox is reachable from this machine only; listen on loopback, or set POINTCHECKOUT_ENV and the API credentials")
 		}
+		state := sandboxStateFile(st.DBPath)
 		sandbox, err = pointcheckouttest.Start("127.0.0.1:0",
 			pointcheckouttest.WithNotifyURL(base+payPath+"/notify"),
+			pointcheckouttest.WithStateFile(state),
 			pointcheckouttest.WithLogger(log.With("component", "sandbox")))
 		if err != nil {
-			return fmt.Errorf("start sandbox: %w", err)
+			return fmt.Errorf("start the sandbox with its state in %s (beside SHOP_DB): %w", state, err)
 		}
 		defer sandbox.Close()
 		client = sandbox.Client()
@@ -110,8 +126,13 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 
 	shop, err := New(ctx, Config{
 		DBPath: st.DBPath, Client: client, Keys: keys, BaseURL: base,
-		AdminPassword: st.AdminPassword, Logger: log,
+		AdminPassword: st.AdminPassword, TrustedProxies: st.TrustedProxies,
+		Location: st.Location, Logger: log,
 	})
+	var dbErr *dbError
+	if errors.As(err, &dbErr) {
+		return fmt.Errorf("SHOP_DB=%s: %s", st.DBPath, dbErr.Cause())
+	}
 	if err != nil {
 		return err
 	}
@@ -133,7 +154,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	sweeper.Go(func() { shop.RunReconciler(sweepCtx, st.ReconcileEvery) })
 	defer sweeper.Wait()
 	defer stopSweeps()
-	banner(out, base, sandbox, client.Environment())
+	banner(out, base, sandbox, sandboxStateFile(st.DBPath), client.Environment())
 
 	select {
 	case err := <-errc:
@@ -146,12 +167,21 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	return srv.Shutdown(stopCtx)
 }
 
-// cookieKeys parses SHOP_COOKIE_KEYS, or makes a random pair for this run.
+// sandboxStateFile is where the built-in sandbox keeps its checkouts:
+// beside the shop's database, so that a restarted shop and its sandbox
+// still agree on every payment in flight ("shop.db" keeps
+// "shop.sandbox.json").
+func sandboxStateFile(dbPath string) string {
+	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".sandbox.json"
+}
+
+// cookieKeys parses POINTCHECKOUT_COOKIE_KEYS, or makes a random pair for
+// this run.
 func cookieKeys(s string, log *slog.Logger) ([]pointcheckout.KeyPair, error) {
 	if s != "" {
 		keys, err := pointcheckout.ParseKeyPairs(s)
 		if err != nil {
-			return nil, fmt.Errorf("SHOP_COOKIE_KEYS: %w", err)
+			return nil, fmt.Errorf("POINTCHECKOUT_COOKIE_KEYS: %w", err)
 		}
 		return keys, nil
 	}
@@ -159,14 +189,14 @@ func cookieKeys(s string, log *slog.Logger) ([]pointcheckout.KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Warn("SHOP_COOKIE_KEYS is not set: using random cookie keys for this run only. " +
+	log.Warn("POINTCHECKOUT_COOKIE_KEYS is not set: using random cookie keys for this run only. " +
 		"A restart loses payments in flight and several instances cannot share them; " +
-		"set SHOP_COOKIE_KEYS in production (go run . -new-cookie-keys prints a value).")
+		"set POINTCHECKOUT_COOKIE_KEYS in production (go run ./cmd/pointcheckout-keys in the repository root prints a value).")
 	return []pointcheckout.KeyPair{k}, nil
 }
 
 // banner tells the person who started the shop where to go.
-func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, env pointcheckout.Environment) {
+func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, state string, env pointcheckout.Environment) {
 	fmt.Fprintf(out, "\nSouk Demo shop\n\n  Open the shop:  %s/\n  Orders (admin): %s/admin\n", base, base)
 	if sandbox == nil {
 		fmt.Fprintf(out, "\n  Payments go to the PointCheckout %s environment at %s.\n", env.Name, env.BaseURL)
@@ -175,6 +205,7 @@ func banner(out io.Writer, base string, sandbox *pointcheckouttest.Server, env p
 		fmt.Fprintf(out, "  Test card:      4242 4242 4242 4242, expiry %s, CVV %s, name %s\n",
 			pointcheckouttest.TestExpiry, pointcheckouttest.TestCVV, pointcheckouttest.TestName)
 		fmt.Fprintf(out, "  Declined card:  4000 0000 0000 0002\n")
+		fmt.Fprintf(out, "  The sandbox keeps its checkouts in %s, beside the shop's database.\n", state)
 	}
 	fmt.Fprintf(out, "\nPress Ctrl+C to stop.\n\n")
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -26,13 +25,42 @@ func (s *Shop) page(w http.ResponseWriter, r *http.Request, status int, name, ti
 	s.pages.render(w, r, s.log, status, name, view{Title: title, CartCount: ct.Count(), Body: body})
 }
 
+// errorView is the error page: a message for the shopper and, when
+// trying again can help, where to.
+type errorView struct {
+	Message  string
+	RetryURL string
+}
+
 // fail shows an error page; the message is for the shopper, the error for
 // the log.
 func (s *Shop) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
 	if err != nil && status >= 500 {
 		s.log.ErrorContext(r.Context(), msg, "path", r.URL.Path, "error", err)
 	}
-	s.page(w, r, status, "error", "Something went wrong", msg)
+	s.page(w, r, status, "error", "Something went wrong", errorView{Message: msg})
+}
+
+// confirmingView is the page the payment handler shows while a payment is
+// being confirmed. Order is set only for the session that placed it.
+type confirmingView struct {
+	Order      *order
+	RefreshURL string
+	Seconds    int
+}
+
+// renderPaymentPage draws the payment handler's pages (confirming, error)
+// in the shop's layout. It is the handler's Config.RenderPage.
+func (s *Shop) renderPaymentPage(w http.ResponseWriter, r *http.Request, p pointcheckout.Page) {
+	if p.Kind != pointcheckout.PageConfirming {
+		s.page(w, r, p.Status, "error", "Payment problem", errorView{Message: p.Message, RetryURL: p.RefreshURL})
+		return
+	}
+	v := confirmingView{RefreshURL: p.RefreshURL, Seconds: max(1, int(p.RefreshAfter/time.Second))}
+	if o, err := s.orders.getFor(r.Context(), p.Result.OrderID, s.sessions.lookup(r)); err == nil {
+		v.Order = &o
+	}
+	s.page(w, r, p.Status, "confirming", "Confirming your payment", v)
 }
 
 // parseForm reads a bounded urlencoded form.
@@ -238,11 +266,10 @@ func (s *Shop) payOrder(w http.ResponseWriter, r *http.Request) {
 	}{o, payPath})
 }
 
-// orderView is an order page: the order as the database has it, and the
-// verified result of the payment that just ended, if any.
+// orderView is an order page: the order as the database has it, and where
+// its pay button posts to.
 type orderView struct {
 	Order  order
-	Result *pointcheckout.Result
 	Action string
 }
 
@@ -265,59 +292,24 @@ func (s *Shop) myOrders(w http.ResponseWriter, r *http.Request) {
 
 // result is where the payment handler sends the shopper once a payment is
 // resolved. The Result in the context is verified against the API and
-// signed by the handler; the order itself is read from the database.
+// signed by the handler; the order itself is read from the database, and
+// shown only to the session that placed it: the signed return URL may
+// have been opened in another browser, by the shopper or by someone who
+// copied it.
 func (s *Shop) result(w http.ResponseWriter, r *http.Request) {
 	res, ok := pointcheckout.ResultFromContext(r.Context())
 	if !ok {
 		http.Redirect(w, r, "/orders", http.StatusSeeOther)
 		return
 	}
-	o, err := s.orders.get(r.Context(), res.OrderID)
-	if err != nil {
+	o, err := s.orders.getFor(r.Context(), res.OrderID, s.sessions.lookup(r))
+	switch {
+	case errors.Is(err, errUnknownOrder), errors.Is(err, errNotYourOrder):
+		s.page(w, r, http.StatusNotFound, "elsewhere", "Order not in this browser", nil)
+		return
+	case err != nil:
 		s.fail(w, r, http.StatusInternalServerError, "The order could not be loaded.", err)
 		return
 	}
-	title := "Payment not completed"
-	if o.Status.IsPaid() {
-		title = "Thank you for your order"
-	}
-	s.page(w, r, http.StatusOK, "result", title, orderView{Order: o, Result: &res, Action: payPath})
-}
-
-// adminView is the admin page.
-type adminView struct {
-	Orders []order
-	Report *pointcheckout.ReconcileReport
-	Failed bool
-}
-
-func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
-	list, err := s.orders.recent(r.Context(), 100)
-	if err != nil {
-		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
-		return
-	}
-	v := adminView{Orders: list, Failed: r.URL.Query().Get("failed") == "1"}
-	q := r.URL.Query()
-	if q.Has("checked") {
-		n := func(k string) int { i, _ := strconv.Atoi(q.Get(k)); return i }
-		v.Report = &pointcheckout.ReconcileReport{Checked: n("checked"), Final: n("final"), Pending: n("pending"), Errors: n("errors")}
-	}
-	s.page(w, r, http.StatusOK, "admin", "Orders", v)
-}
-
-func (s *Shop) reconcileNow(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-	defer cancel()
-	rep, err := s.Sweep(ctx)
-	q := url.Values{}
-	q.Set("checked", strconv.Itoa(rep.Checked))
-	q.Set("final", strconv.Itoa(rep.Final))
-	q.Set("pending", strconv.Itoa(rep.Pending))
-	q.Set("errors", strconv.Itoa(rep.Errors))
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "reconcile", "error", err)
-		q.Set("failed", "1")
-	}
-	http.Redirect(w, r, "/admin?"+q.Encode(), http.StatusSeeOther)
+	s.page(w, r, http.StatusOK, "result", resultTitle(o.Status), orderView{Order: o, Action: payPath})
 }

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
 )
 
 // settings is the shop's configuration, read from the environment.
@@ -22,22 +25,41 @@ type settings struct {
 	// (SHOP_RECONCILE_EVERY, a Go duration, default 1m).
 	ReconcileEvery time.Duration
 	// CookieKeys are the payment cookie keys in pointcheckout.ParseKeyPairs
-	// form (SHOP_COOKIE_KEYS); empty means random keys for this run.
+	// form (POINTCHECKOUT_COOKIE_KEYS); empty means random keys for this run.
 	CookieKeys string
-	// AdminPassword guards /admin (SHOP_ADMIN_PASSWORD); required unless
-	// the shop listens on loopback.
+	// AdminPassword guards /admin (SHOP_ADMIN_PASSWORD); see adminReasons
+	// for when it is required.
 	AdminPassword string
-	// APIKey, APISecret and Env select the real PointCheckout API
-	// (POINTCHECKOUT_API_KEY, POINTCHECKOUT_API_SECRET, POINTCHECKOUT_ENV:
-	// test, live, paymennt-test or paymennt-live). Without a key the shop
-	// runs on the built-in sandbox.
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (SHOP_TRUSTED_PROXIES, addresses or CIDR prefixes).
+	TrustedProxies []netip.Prefix
+	// Location is the time zone pages show times in (SHOP_TIMEZONE, an
+	// IANA name; default the machine's).
+	Location *time.Location
+	// APIKey, APISecret and Env select the gateway (POINTCHECKOUT_API_KEY,
+	// POINTCHECKOUT_API_SECRET, POINTCHECKOUT_ENV). Env is "sandbox" for
+	// the built-in sandbox, the default when neither key nor secret is set.
 	APIKey, APISecret, Env string
+	// Warnings are settings that work but deserve a word in the log.
+	Warnings []string
 }
 
-// Sandbox reports whether the shop runs on the built-in sandbox.
-func (s settings) Sandbox() bool { return s.APIKey == "" }
+// envSandbox is the POINTCHECKOUT_ENV value of the built-in sandbox.
+const envSandbox = "sandbox"
 
-// readSettings reads and checks the environment through getenv.
+// gatewayEnvs and realEnvs list the POINTCHECKOUT_ENV values, for error
+// messages.
+const (
+	gatewayEnvs = "sandbox, " + realEnvs
+	realEnvs    = "test, live, paymennt-test or paymennt-live"
+)
+
+// Sandbox reports whether the shop runs on the built-in sandbox.
+func (s settings) Sandbox() bool { return s.Env == envSandbox }
+
+// readSettings reads and checks the environment through getenv. Anything
+// that cannot be used is an error naming the variable; nothing falls back
+// silently to the sandbox or to an open admin page.
 func readSettings(getenv func(string) string) (settings, error) {
 	or := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -49,48 +71,150 @@ func readSettings(getenv func(string) string) (settings, error) {
 		Addr:          or("SHOP_ADDR", "127.0.0.1:8080"),
 		BaseURL:       strings.TrimSuffix(or("SHOP_BASE_URL", ""), "/"),
 		DBPath:        or("SHOP_DB", "shop.db"),
-		CookieKeys:    getenv("SHOP_COOKIE_KEYS"),
+		CookieKeys:    strings.TrimSpace(getenv("POINTCHECKOUT_COOKIE_KEYS")),
 		AdminPassword: getenv("SHOP_ADMIN_PASSWORD"),
 		APIKey:        strings.TrimSpace(getenv("POINTCHECKOUT_API_KEY")),
 		APISecret:     strings.TrimSpace(getenv("POINTCHECKOUT_API_SECRET")),
 		Env:           or("POINTCHECKOUT_ENV", ""),
+	}
+	if old := strings.TrimSpace(getenv("SHOP_COOKIE_KEYS")); old != "" {
+		if s.CookieKeys == "" {
+			s.CookieKeys = old
+			s.Warnings = append(s.Warnings, "SHOP_COOKIE_KEYS is deprecated: rename it POINTCHECKOUT_COOKIE_KEYS")
+		} else {
+			s.Warnings = append(s.Warnings, "SHOP_COOKIE_KEYS is ignored: POINTCHECKOUT_COOKIE_KEYS is set")
+		}
 	}
 	every, err := time.ParseDuration(or("SHOP_RECONCILE_EVERY", "1m"))
 	if err != nil || every < time.Second {
 		return settings{}, fmt.Errorf("SHOP_RECONCILE_EVERY: want a Go duration of at least 1s, such as 30s or 5m")
 	}
 	s.ReconcileEvery = every
+	if s.Location, err = time.LoadLocation(or("SHOP_TIMEZONE", "Local")); err != nil {
+		return settings{}, fmt.Errorf("SHOP_TIMEZONE %q: not a time zone; want an IANA name such as Asia/Dubai or UTC", clip(getenv("SHOP_TIMEZONE")))
+	}
+	if err := s.readGateway(); err != nil {
+		return settings{}, err
+	}
 	host, _, err := net.SplitHostPort(s.Addr)
 	if err != nil {
-		return settings{}, fmt.Errorf("SHOP_ADDR %q: want host:port", s.Addr)
+		return settings{}, fmt.Errorf("SHOP_ADDR %q: want host:port, such as 127.0.0.1:8080", clip(s.Addr))
 	}
 	loopback := isLoopback(host)
 	if s.BaseURL == "" && !loopback {
-		return settings{}, errors.New("SHOP_BASE_URL is required when SHOP_ADDR is not a loopback address")
+		return settings{}, errors.New("SHOP_BASE_URL is required when SHOP_ADDR is not a loopback address: the shop must know the URL shoppers reach it at")
 	}
+	publicBase := false
 	if s.BaseURL != "" {
 		u, err := url.Parse(s.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return settings{}, fmt.Errorf("SHOP_BASE_URL %q: want an absolute http(s) URL such as https://shop.example.com", s.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return settings{}, fmt.Errorf("SHOP_BASE_URL %q: want an absolute http(s) URL such as https://shop.example.com", clip(s.BaseURL))
 		}
+		publicBase = !isLoopback(u.Hostname())
 	}
 	if s.BaseURL == "" && !s.Sandbox() {
 		// A real gateway needs an explicit return origin; on loopback the
 		// listening address is it.
 		s.BaseURL = "http://" + s.Addr
 	}
-	if s.AdminPassword == "" && !loopback {
-		return settings{}, errors.New("SHOP_ADMIN_PASSWORD is required when SHOP_ADDR is not a loopback address")
+	if s.AdminPassword == "" {
+		if why := adminReasons(!loopback, publicBase, !s.Sandbox()); why != "" {
+			return settings{}, fmt.Errorf("SHOP_ADMIN_PASSWORD is required: %s, and /admin shows every customer's details", why)
+		}
 	}
-	if !s.Sandbox() && (s.APISecret == "" || s.Env == "") {
-		return settings{}, errors.New("POINTCHECKOUT_API_KEY needs POINTCHECKOUT_API_SECRET and POINTCHECKOUT_ENV (test, live, paymennt-test or paymennt-live)")
+	if s.TrustedProxies, err = parseProxies(getenv("SHOP_TRUSTED_PROXIES")); err != nil {
+		return settings{}, err
+	}
+	if publicBase && loopback && len(s.TrustedProxies) == 0 {
+		s.Warnings = append(s.Warnings, "the shop listens on loopback behind "+s.BaseURL+
+			": if a reverse proxy forwards to it, set SHOP_TRUSTED_PROXIES=127.0.0.1 so that rate limits apply to each client rather than to the proxy")
 	}
 	return s, nil
 }
 
+// readGateway checks the gateway settings: the sandbox (no key, no
+// secret, POINTCHECKOUT_ENV empty or "sandbox") or a named environment
+// with both a key and a secret. Errors never hold the secret.
+func (s *settings) readGateway() error {
+	creds := s.APIKey != "" || s.APISecret != ""
+	switch {
+	case s.Env == "" && !creds:
+		s.Env = envSandbox
+		return nil
+	case s.Env == envSandbox && creds:
+		return errors.New("POINTCHECKOUT_ENV=sandbox uses the built-in sandbox, which takes no POINTCHECKOUT_API_KEY or POINTCHECKOUT_API_SECRET: unset them, or choose test or live")
+	case s.Env == envSandbox:
+		return nil
+	case s.Env == "":
+		return fmt.Errorf("POINTCHECKOUT_ENV is required with POINTCHECKOUT_API_KEY or POINTCHECKOUT_API_SECRET: one of %s (or unset both for the built-in sandbox)", realEnvs)
+	}
+	if _, err := pointcheckout.EnvironmentNamed(s.Env); err != nil {
+		return fmt.Errorf("POINTCHECKOUT_ENV=%q is not an environment: want one of %s", clip(s.Env), gatewayEnvs)
+	}
+	var missing []string
+	if s.APIKey == "" {
+		missing = append(missing, "POINTCHECKOUT_API_KEY")
+	}
+	if s.APISecret == "" {
+		missing = append(missing, "POINTCHECKOUT_API_SECRET")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("POINTCHECKOUT_ENV=%s needs %s: the gateway's %s environment accepts no payment without them (leave POINTCHECKOUT_ENV unset for the built-in sandbox)",
+			s.Env, strings.Join(missing, " and "), s.Env)
+	}
+	return nil
+}
+
+// adminReasons says why /admin needs a password, or "" when it is only
+// reachable from this machine and pays on the sandbox.
+func adminReasons(publicAddr, publicBase, realGateway bool) string {
+	var why []string
+	if publicAddr {
+		why = append(why, "SHOP_ADDR is not a loopback address")
+	}
+	if publicBase {
+		why = append(why, "the shop is reachable through SHOP_BASE_URL")
+	}
+	if realGateway {
+		why = append(why, "the shop takes payments through a real gateway (POINTCHECKOUT_ENV)")
+	}
+	return strings.Join(why, "; ")
+}
+
+// parseProxies reads SHOP_TRUSTED_PROXIES: comma-separated addresses or
+// CIDR prefixes.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("SHOP_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR prefix such as 10.0.0.0/8", clip(f))
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// clip bounds a setting echoed in an error.
+func clip(s string) string {
+	if len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return s
+}
+
 // isLoopback reports whether host names this machine only.
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

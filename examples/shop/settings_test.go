@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 )
 
 func TestReadSettings(t *testing.T) {
+	dubai, err := time.LoadLocation("Asia/Dubai")
+	require.NoError(t, err)
+	const secret = "s3cr3t-value"
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -22,40 +26,101 @@ func TestReadSettings(t *testing.T) {
 		{
 			name: "defaults run on the sandbox",
 			env:  map[string]string{},
-			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox},
 		},
 		{
-			name: "real API",
+			name: "the sandbox by name",
+			env:  map[string]string{"POINTCHECKOUT_ENV": "sandbox"},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox},
+		},
+		{
+			name: "real API with an admin password",
 			env: map[string]string{
 				"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": "s", "POINTCHECKOUT_ENV": "test",
-				"SHOP_RECONCILE_EVERY": "30s", "SHOP_DB": "/var/lib/shop.db",
+				"SHOP_RECONCILE_EVERY": "30s", "SHOP_DB": "/var/lib/shop.db", "SHOP_ADMIN_PASSWORD": "pw",
 			},
-			want: settings{Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", DBPath: "/var/lib/shop.db", ReconcileEvery: 30 * time.Second, APIKey: "k", APISecret: "s", Env: "test"},
+			want: settings{Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", DBPath: "/var/lib/shop.db", ReconcileEvery: 30 * time.Second, APIKey: "k", APISecret: "s", Env: "test", AdminPassword: "pw"},
 		},
 		{
 			name: "public address with base URL and admin password",
 			env:  map[string]string{"SHOP_ADDR": "0.0.0.0:80", "SHOP_BASE_URL": "https://shop.example.com/", "SHOP_ADMIN_PASSWORD": "pw"},
-			want: settings{Addr: "0.0.0.0:80", BaseURL: "https://shop.example.com", DBPath: "shop.db", ReconcileEvery: time.Minute, AdminPassword: "pw"},
+			want: settings{Addr: "0.0.0.0:80", BaseURL: "https://shop.example.com", DBPath: "shop.db", ReconcileEvery: time.Minute, AdminPassword: "pw", Env: envSandbox},
+		},
+		{
+			name: "cookie keys under their one name",
+			env:  map[string]string{"POINTCHECKOUT_COOKIE_KEYS": " a:b "},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, CookieKeys: "a:b"},
+		},
+		{
+			name: "the old cookie key name still works, with a warning",
+			env:  map[string]string{"SHOP_COOKIE_KEYS": "a:b"},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, CookieKeys: "a:b",
+				Warnings: []string{"SHOP_COOKIE_KEYS is deprecated: rename it POINTCHECKOUT_COOKIE_KEYS"}},
+		},
+		{
+			name: "the new cookie key name wins",
+			env:  map[string]string{"SHOP_COOKIE_KEYS": "a:b", "POINTCHECKOUT_COOKIE_KEYS": "c:d"},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, CookieKeys: "c:d",
+				Warnings: []string{"SHOP_COOKIE_KEYS is ignored: POINTCHECKOUT_COOKIE_KEYS is set"}},
+		},
+		{
+			name: "trusted proxies and a time zone",
+			env:  map[string]string{"SHOP_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1", "SHOP_TIMEZONE": "Asia/Dubai"},
+			want: settings{Addr: "127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, Location: dubai,
+				TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}},
+		},
+		{
+			name: "behind a proxy on loopback: a word about trusted proxies",
+			env:  map[string]string{"SHOP_BASE_URL": "https://shop.example.com", "SHOP_ADMIN_PASSWORD": "pw"},
+			want: settings{Addr: "127.0.0.1:8080", BaseURL: "https://shop.example.com", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, AdminPassword: "pw",
+				Warnings: []string{"the shop listens on loopback behind https://shop.example.com: if a reverse proxy forwards to it, set SHOP_TRUSTED_PROXIES=127.0.0.1 so that rate limits apply to each client rather than to the proxy"}},
 		},
 		{name: "public address needs a base URL", env: map[string]string{"SHOP_ADDR": ":8080", "SHOP_ADMIN_PASSWORD": "pw"}, wantErr: "SHOP_BASE_URL is required"},
-		{name: "public address needs an admin password", env: map[string]string{"SHOP_ADDR": "0.0.0.0:80", "SHOP_BASE_URL": "https://shop.example.com"}, wantErr: "SHOP_ADMIN_PASSWORD is required"},
+		{name: "public address needs an admin password", env: map[string]string{"SHOP_ADDR": "0.0.0.0:80", "SHOP_BASE_URL": "https://shop.example.com"}, wantErr: "SHOP_ADMIN_PASSWORD is required: SHOP_ADDR is not a loopback address"},
+		{
+			name:    "a public base URL needs an admin password, even on loopback",
+			env:     map[string]string{"SHOP_ADDR": "127.0.0.1:8080", "SHOP_BASE_URL": "https://shop.example.com"},
+			wantErr: "SHOP_ADMIN_PASSWORD is required: the shop is reachable through SHOP_BASE_URL",
+		},
+		{
+			name:    "a real gateway needs an admin password, even on loopback",
+			env:     map[string]string{"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": secret, "POINTCHECKOUT_ENV": "live"},
+			wantErr: "SHOP_ADMIN_PASSWORD is required: the shop takes payments through a real gateway",
+		},
+		{
+			name:    "behind a proxy with a live gateway: both reasons",
+			env:     map[string]string{"SHOP_BASE_URL": "https://shop.example.com", "POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": secret, "POINTCHECKOUT_ENV": "live"},
+			wantErr: "SHOP_ADMIN_PASSWORD is required: the shop is reachable through SHOP_BASE_URL; the shop takes payments through a real gateway",
+		},
 		{name: "base URL must be absolute", env: map[string]string{"SHOP_BASE_URL": "shop.example.com"}, wantErr: "SHOP_BASE_URL"},
-		{name: "key without secret", env: map[string]string{"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_ENV": "test"}, wantErr: "POINTCHECKOUT_API_SECRET"},
-		{name: "key without environment", env: map[string]string{"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": "s"}, wantErr: "POINTCHECKOUT_ENV"},
+		{name: "base URL without credentials", env: map[string]string{"SHOP_BASE_URL": "https://u:p@shop.example.com", "SHOP_ADMIN_PASSWORD": "pw"}, wantErr: "SHOP_BASE_URL"},
+		{name: "live without a key", env: map[string]string{"POINTCHECKOUT_ENV": "live"}, wantErr: "POINTCHECKOUT_ENV=live needs POINTCHECKOUT_API_KEY and POINTCHECKOUT_API_SECRET"},
+		{name: "test without a secret", env: map[string]string{"POINTCHECKOUT_ENV": "test", "POINTCHECKOUT_API_KEY": "k"}, wantErr: "POINTCHECKOUT_ENV=test needs POINTCHECKOUT_API_SECRET"},
+		{name: "a misspelt environment", env: map[string]string{"POINTCHECKOUT_ENV": "bogus"}, wantErr: `POINTCHECKOUT_ENV="bogus" is not an environment`},
+		{name: "a misspelt environment with credentials", env: map[string]string{"POINTCHECKOUT_ENV": "prod", "POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": secret}, wantErr: `POINTCHECKOUT_ENV="prod" is not an environment`},
+		{name: "a secret without a key", env: map[string]string{"POINTCHECKOUT_API_SECRET": secret}, wantErr: "POINTCHECKOUT_ENV is required"},
+		{name: "a key without an environment", env: map[string]string{"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": secret}, wantErr: "POINTCHECKOUT_ENV is required"},
+		{name: "a key for the sandbox", env: map[string]string{"POINTCHECKOUT_ENV": "sandbox", "POINTCHECKOUT_API_KEY": "k"}, wantErr: "POINTCHECKOUT_ENV=sandbox uses the built-in sandbox"},
 		{name: "bad interval", env: map[string]string{"SHOP_RECONCILE_EVERY": "often"}, wantErr: "SHOP_RECONCILE_EVERY"},
 		{name: "interval too short", env: map[string]string{"SHOP_RECONCILE_EVERY": "1ms"}, wantErr: "SHOP_RECONCILE_EVERY"},
 		{name: "bad address", env: map[string]string{"SHOP_ADDR": "8080"}, wantErr: "SHOP_ADDR"},
+		{name: "bad time zone", env: map[string]string{"SHOP_TIMEZONE": "Mars/Olympus"}, wantErr: "SHOP_TIMEZONE"},
+		{name: "bad proxy", env: map[string]string{"SHOP_TRUSTED_PROXIES": "proxy.internal"}, wantErr: "SHOP_TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := readSettings(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), secret, "the API secret never reaches an error")
 				return
 			}
 			require.NoError(t, err)
+			if tt.want.Location == nil {
+				tt.want.Location = time.Local
+			}
 			assert.Equal(t, tt.want, got)
-			assert.Equal(t, tt.env["POINTCHECKOUT_API_KEY"] == "", got.Sandbox())
+			assert.Equal(t, tt.want.Env == envSandbox, got.Sandbox())
 		})
 	}
 }
@@ -114,7 +179,8 @@ func TestCookieKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	assert.Contains(t, logs.String(), "level=WARN")
-	assert.Contains(t, logs.String(), "SHOP_COOKIE_KEYS is not set")
+	assert.Contains(t, logs.String(), "POINTCHECKOUT_COOKIE_KEYS is not set")
+	assert.Contains(t, logs.String(), "go run ./cmd/pointcheckout-keys", "the log says how to make keys")
 
 	secret := "c2hvcnQ:c2hvcnQ"
 	_, err = cookieKeys(secret, log)

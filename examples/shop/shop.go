@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -29,9 +29,17 @@ type Config struct {
 	// PointCheckout sends the shopper back to it.
 	BaseURL string
 	// AdminPassword, when set, guards /admin with HTTP basic auth (user
-	// "admin"). Without it /admin is open, which is only acceptable on a
-	// loopback address.
+	// "admin"). Without it /admin is open, which is only acceptable when
+	// the shop is reachable from this machine only.
 	AdminPassword string
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
+	// client, for the rate limits; none by default.
+	TrustedProxies []netip.Prefix
+	// Limits bound the requests of each client (defaultLimits if zero).
+	Limits Limits
+	// Location is the time zone of the times pages show (time.Local if
+	// nil).
+	Location *time.Location
 	// ReconcileMinAge is how old a pending checkout must be before a sweep
 	// asks the API about it (default 5s): younger ones are most likely a
 	// shopper still on the payment page.
@@ -57,6 +65,9 @@ type Shop struct {
 	sessions sessions
 	pay      *pointcheckout.Handler
 	pages    *pages
+	hosts    *hostCheck
+	limits   *routeLimits
+	clients  clientAddrs
 	handler  http.Handler
 }
 
@@ -76,6 +87,9 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("shop: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
+	if cfg.AdminPassword == "" && (!isLoopback(base.Hostname()) || !gatewayOnLoopback(cfg.Client.Environment())) {
+		return nil, errors.New("shop: an admin password is required: the shop is reachable from other machines or takes real payments")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -88,17 +102,23 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	if cfg.DBPath == "" {
 		cfg.DBPath = "shop.db"
 	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = defaultLimits()
+	}
 	cat, err := newCatalog()
 	if err != nil {
 		return nil, err
 	}
-	pg, err := newPages()
+	pg, err := newPages(cfg.Location)
 	if err != nil {
 		return nil, err
 	}
 	db, err := openDB(ctx, cfg.DBPath)
 	if err != nil {
-		return nil, err
+		return nil, &dbError{path: cfg.DBPath, err: err}
 	}
 	s := &Shop{
 		cfg:      cfg,
@@ -109,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 		orders:   &orderStore{db: db, log: cfg.Logger, now: cfg.Now},
 		sessions: sessions{secure: base.Scheme == "https"},
 		pages:    pg,
+		hosts:    newHostCheck(base, cfg.Logger, cfg.Now),
+		limits:   newRouteLimits(cfg.Limits, cfg.Now),
+		clients:  clientAddrs{trusted: cfg.TrustedProxies},
 	}
 	s.pay, err = pointcheckout.New(pointcheckout.Config{
 		Client:        cfg.Client,
@@ -121,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 		SuccessURL:    resultPath,
 		FailureURL:    resultPath,
 		OnError:       s.paymentError,
+		RenderPage:    s.renderPaymentPage,
 		Logger:        cfg.Logger,
 		PollTimeout:   cfg.PollTimeout,
 		PollInterval:  cfg.PollInterval,
@@ -133,6 +157,13 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	return s, nil
 }
 
+// gatewayOnLoopback reports whether env is a gateway on this machine, such
+// as the built-in sandbox.
+func gatewayOnLoopback(env pointcheckout.Environment) bool {
+	u, err := url.Parse(env.BaseURL)
+	return err == nil && !env.Live && isLoopback(u.Hostname())
+}
+
 // ServeHTTP serves the whole shop, payments included.
 func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
@@ -141,7 +172,9 @@ func (s *Shop) Close() error { return s.db.Close() }
 
 // routes wires the pages. The payment handler sits outside the shop's own
 // cross-origin check: PointCheckout may POST the shopper back cross-site,
-// and /pay does its own check.
+// and /pay does its own check. Every request must name the shop's host
+// (see hostCheck) and the routes that cost a gateway call or a database
+// write are rate limited per client before anything else runs.
 func (s *Shop) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static") // the directory is embedded: cannot fail
@@ -158,7 +191,8 @@ func (s *Shop) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{id}/pay", s.payOrder)
 	mux.Handle("GET /admin", s.adminOnly(http.HandlerFunc(s.admin)))
 	mux.Handle("POST /admin/reconcile", s.adminOnly(http.HandlerFunc(s.reconcileNow)))
-	return securityHeaders(s.pay.Middleware(http.NewCrossOriginProtection().Handler(mux)))
+	mux.Handle("POST /admin/orders/{id}/close", s.adminOnly(http.HandlerFunc(s.closeOrder)))
+	return securityHeaders(s.hosts.wrap(s.limitRequests(s.pay.Middleware(http.NewCrossOriginProtection().Handler(mux)))))
 }
 
 // securityHeaders sets the headers every page of the shop carries.
@@ -168,23 +202,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// adminOnly asks for the admin password when one is configured.
-func (s *Shop) adminOnly(next http.Handler) http.Handler {
-	if s.cfg.AdminPassword == "" {
-		return next
-	}
-	want := []byte("admin:" + s.cfg.AdminPassword)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ := r.BasicAuth()
-		if subtle.ConstantTimeCompare([]byte(user+":"+pass), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="shop admin", charset="UTF-8"`)
-			http.Error(w, "authorization required", http.StatusUnauthorized)
-			return
-		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -325,7 +342,13 @@ func (s *Shop) RunReconciler(ctx context.Context, every time.Duration) {
 		sweepCtx, cancel := context.WithTimeout(ctx, every)
 		rep, err := s.Sweep(sweepCtx)
 		cancel()
-		if err != nil {
+		switch {
+		case errors.Is(err, pointcheckout.ErrNotFound):
+			// Not an outage: the gateway has forgotten a checkout (a
+			// sandbox whose state was lost, say). Only the admin can
+			// close such an order.
+			s.log.Warn("reconcile: the gateway no longer knows some checkouts; close their orders on the admin page", "error", err)
+		case err != nil:
 			s.log.Error("reconcile", "error", err)
 		}
 		if rep.Checked > 0 {

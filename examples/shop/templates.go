@@ -7,7 +7,10 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pointcheckout-go/pointcheckout"
 )
@@ -23,14 +26,17 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-// newPages parses every page with the shared layout and partials.
-func newPages() (*pages, error) {
+// newPages parses every page with the shared layout and partials. Times
+// are shown in loc, with its zone.
+func newPages(loc *time.Location) (*pages, error) {
 	funcs := template.FuncMap{
-		"when":        func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
-		"statusClass": statusClass,
-		"statusText":  statusText,
+		"when":          func(t time.Time) string { return when(t, loc) },
+		"isoTime":       func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
+		"statusClass":   statusClass,
+		"statusText":    statusText,
+		"gatewayStatus": gatewayStatus,
 	}
-	pageNames := []string{"home", "cart", "checkout", "redirect", "order", "orders", "result", "admin", "error"}
+	pageNames := []string{"home", "cart", "checkout", "redirect", "order", "orders", "result", "elsewhere", "confirming", "admin", "error"}
 	p := &pages{byName: make(map[string]*template.Template, len(pageNames))}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
@@ -40,6 +46,35 @@ func newPages() (*pages, error) {
 		p.byName[name] = t
 	}
 	return p, nil
+}
+
+// when formats a time for a page, in loc and with its zone, such as
+// "1 Dec 2026, 18:08 UTC+4" or "1 Dec 2026, 14:08 UTC".
+func when(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return t.Format("2 Jan 2006, 15:04") + " " + zoneName(t)
+}
+
+// zoneName is a time's zone abbreviation when it has letters (UTC, CET),
+// else its offset from UTC (many zones, such as Asia/Dubai, abbreviate as
+// a bare "+04").
+func zoneName(t time.Time) string {
+	name, offset := t.Zone()
+	if name != "" && strings.IndexFunc(name, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+		return name
+	}
+	if offset == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "-", -offset
+	}
+	z := "UTC" + sign + strconv.Itoa(offset/3600)
+	if m := offset % 3600 / 60; m != 0 {
+		z += fmt.Sprintf(":%02d", m)
+	}
+	return z
 }
 
 // view is what every page template receives.
@@ -84,8 +119,8 @@ func statusClass(s pointcheckout.Status) string {
 	return "other"
 }
 
-// statusText is the badge text of an order status.
-func statusText(s pointcheckout.Status) string {
+// gatewayStatus is the badge text on the admin page: the gateway's status.
+func gatewayStatus(s pointcheckout.Status) string {
 	if s == "" {
 		return "NOT PAID ONLINE"
 	}

@@ -39,6 +39,9 @@ func (s *orderStore) UpdateOrder(ctx context.Context, u pointcheckout.Update) er
 		refCreated = now
 	}
 	d := decide(o, u)
+	if u.Source == sourceAdmin {
+		d.outcome = "closed by the admin, the gateway no longer knows this checkout: " + d.outcome
+	}
 	if d.apply {
 		_, err = tx.ExecContext(ctx, `
 			UPDATE orders SET status = ?, checkout_id = ?, request_id = ?, ref_created_at = ?, updated_at = ?

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pointcheckout-go/pointcheckout"
+)
+
+// sourceAdmin marks the updates the admin made by hand in an order's
+// history.
+const sourceAdmin pointcheckout.Source = "admin"
+
+// Why an order could not be closed by hand.
+var (
+	errNothingOpen  = errors.New("the order has no open payment attempt")
+	errGatewayKnows = errors.New("the gateway still knows the checkout")
+)
+
+// adminOnly asks for the admin password when one is configured. Wrong
+// passwords are logged and throttled per client (Limits.AdminFailures):
+// once a client has spent its tries, every admin request it sends is
+// refused, the right password included, until a try returns.
+func (s *Shop) adminOnly(next http.Handler) http.Handler {
+	if s.cfg.AdminPassword == "" {
+		return next
+	}
+	// Hashing first makes the comparison constant-time whatever the
+	// lengths.
+	want := sha256.Sum256([]byte("admin:" + s.cfg.AdminPassword))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, sent := r.BasicAuth()
+		if !sent {
+			s.askPassword(w)
+			return
+		}
+		client := s.clients.addr(r)
+		if wait := s.limits.adminFailures.wait(client); wait > 0 {
+			// Not logged at Warn: the failures that led here were, and a
+			// client hammering the page would fill the log.
+			s.log.DebugContext(r.Context(), "admin login refused: too many wrong passwords", "client", client.String())
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			http.Error(w, "too many wrong passwords; try again later", http.StatusTooManyRequests)
+			return
+		}
+		got := sha256.Sum256([]byte(user + ":" + pass))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			s.limits.adminFailures.allow(client)
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "admin login failed: wrong user or password",
+				slog.String("client", client.String()), slog.String("user", clip(user)))
+			s.askPassword(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// askPassword answers 401 with the basic auth challenge.
+func (s *Shop) askPassword(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="shop admin", charset="UTF-8"`)
+	http.Error(w, "authorization required", http.StatusUnauthorized)
+}
+
+// adminView is the admin page.
+type adminView struct {
+	Orders []adminOrder
+	Report *pointcheckout.ReconcileReport
+	Failed bool
+	// Closed and NotClosed name the order of the last close action;
+	// Why says why it was not closed.
+	Closed, NotClosed, Why string
+}
+
+// adminOrder is an order on the admin page with its open attempts.
+type adminOrder struct {
+	order
+	Open int
+}
+
+func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
+	list, err := s.orders.recent(r.Context(), 100)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+		return
+	}
+	q := r.URL.Query()
+	v := adminView{Failed: q.Get("failed") == "1", Closed: q.Get("closed"), NotClosed: q.Get("notclosed")}
+	switch q.Get("why") {
+	case "known":
+		v.Why = "PointCheckout still knows its checkout: use Reconcile now, or wait for the checkout to expire."
+	case "none":
+		v.Why = "it has no open payment attempt."
+	case "":
+	default:
+		v.Why = "PointCheckout could not be asked; try again later."
+	}
+	for _, o := range list {
+		refs, err := s.orders.openAttemptsOf(r.Context(), o.ID)
+		if err != nil {
+			s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+			return
+		}
+		v.Orders = append(v.Orders, adminOrder{order: o, Open: len(refs)})
+	}
+	if q.Has("checked") {
+		n := func(k string) int { i, _ := strconv.Atoi(q.Get(k)); return i }
+		v.Report = &pointcheckout.ReconcileReport{Checked: n("checked"), Final: n("final"), Pending: n("pending"), Errors: n("errors")}
+	}
+	s.page(w, r, http.StatusOK, "admin", "Orders", v)
+}
+
+func (s *Shop) reconcileNow(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	rep, err := s.Sweep(ctx)
+	q := url.Values{}
+	q.Set("checked", strconv.Itoa(rep.Checked))
+	q.Set("final", strconv.Itoa(rep.Final))
+	q.Set("pending", strconv.Itoa(rep.Pending))
+	q.Set("errors", strconv.Itoa(rep.Errors))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "reconcile", "error", err)
+		q.Set("failed", "1")
+	}
+	http.Redirect(w, r, "/admin?"+q.Encode(), http.StatusSeeOther)
+}
+
+// closeOrder is the admin's answer to an order whose checkout the gateway
+// has forgotten (a sandbox that lost its state, say): no sweep can settle
+// it, so the admin closes it. See Shop.CloseForgotten.
+func (s *Shop) closeOrder(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	id := r.PathValue("id")
+	err := s.CloseForgotten(ctx, id)
+	q := url.Values{}
+	switch {
+	case err == nil:
+		q.Set("closed", id)
+	case errors.Is(err, errUnknownOrder):
+		s.fail(w, r, http.StatusNotFound, "There is no such order.", nil)
+		return
+	case errors.Is(err, errGatewayKnows):
+		q.Set("notclosed", id)
+		q.Set("why", "known")
+	case errors.Is(err, errNothingOpen):
+		q.Set("notclosed", id)
+		q.Set("why", "none")
+	default:
+		s.log.ErrorContext(r.Context(), "close order", "order", id, "error", err)
+		q.Set("notclosed", id)
+		q.Set("why", "unavailable")
+	}
+	http.Redirect(w, r, "/admin?"+q.Encode(), http.StatusSeeOther)
+}
+
+// CloseForgotten closes the open attempts of an order that the gateway no
+// longer knows: each becomes EXPIRED, recorded in the order's history as
+// the admin's doing, and the sweep stops asking about it. It asks the
+// gateway first and closes nothing unless every open attempt is unknown
+// there (errGatewayKnows otherwise); gateway trouble closes nothing either.
+func (s *Shop) CloseForgotten(ctx context.Context, orderID string) error {
+	if _, err := s.orders.get(ctx, orderID); err != nil {
+		return err
+	}
+	refs, err := s.orders.openAttemptsOf(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		return errNothingOpen
+	}
+	for _, ref := range refs {
+		_, err := s.cfg.Client.GetCheckout(ctx, ref.CheckoutID)
+		switch {
+		case err == nil:
+			return fmt.Errorf("checkout %s: %w", ref.CheckoutID, errGatewayKnows)
+		case !errors.Is(err, pointcheckout.ErrNotFound):
+			return fmt.Errorf("checkout %s: %w", ref.CheckoutID, err)
+		}
+	}
+	for _, ref := range refs {
+		err := s.orders.UpdateOrder(ctx, pointcheckout.Update{
+			OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, RequestID: ref.RequestID,
+			Status: pointcheckout.StatusExpired, Amount: ref.Amount, Ref: ref, Source: sourceAdmin,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	s.log.InfoContext(ctx, "order closed by the admin: the gateway no longer knows its checkouts", "order", orderID, "attempts", len(refs))
+	return nil
+}
