@@ -181,7 +181,7 @@ func TestNewRefusesAnOpenAdmin(t *testing.T) {
 	sb, err := pointcheckouttest.Start("127.0.0.1:0")
 	require.NoError(t, err)
 	defer sb.Close()
-	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: "s", Environment: pointcheckout.TestEnvironment()})
+	live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: pointcheckout.NewSecret("s"), Environment: pointcheckout.TestEnvironment()})
 	require.NoError(t, err)
 	keys, err := pointcheckout.GenerateKeyPair()
 	require.NoError(t, err)
