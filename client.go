@@ -346,13 +346,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 }
 
 // authHeaders captures the credentials in a closure that sets them under
-// both header families.
+// both header families. The keys are canonicalized once, here, rather than
+// on every request.
 func authHeaders(key, secret string) func(http.Header) {
+	k1, s1 := http.CanonicalHeaderKey(pointCheckoutKeyHeader), http.CanonicalHeaderKey(pointCheckoutSecretHeader)
+	k2, s2 := http.CanonicalHeaderKey(paymenntKeyHeader), http.CanonicalHeaderKey(paymenntSecretHeader)
 	return func(h http.Header) {
-		h.Set(pointCheckoutKeyHeader, key)
-		h.Set(pointCheckoutSecretHeader, secret)
-		h.Set(paymenntKeyHeader, key)
-		h.Set(paymenntSecretHeader, secret)
+		keys, secrets := []string{key}, []string{secret}
+		h[k1], h[s1], h[k2], h[s2] = keys, secrets, keys, secrets
 	}
 }
 

@@ -238,9 +238,8 @@ const (
 	checkoutParam  = "checkout"
 	referenceParam = "reference"
 	// flightTimeout bounds a shared gateway call, which no single caller's
-	// context bounds; flightRetain is how long its result is kept.
+	// context bounds.
 	flightTimeout = 2 * time.Minute
-	flightRetain  = time.Minute
 	// finalFresh is how long a final status answers later callers (a
 	// notification right after the return) without a new gateway call.
 	finalFresh = time.Second
@@ -387,7 +386,10 @@ func New(cfg Config) (*Handler, error) {
 	if h.render == nil {
 		h.render = renderDefaultPage
 	}
-	h.flights = flights{timeout: flightTimeout, retain: flightRetain, join: h.returnBudget, now: func() time.Time { return h.now() }}
+	// A finished call is kept a few poll intervals: long enough to answer
+	// the next poll and to remember what was reported, short enough that
+	// a busy shop keeps few.
+	h.flights = flights{timeout: flightTimeout, retain: 4 * max(finalFresh, h.pollInterval), join: h.returnBudget, now: func() time.Time { return h.now() }}
 	return h, nil
 }
 

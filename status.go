@@ -51,6 +51,13 @@ const (
 // (with a dotless ı) as PAID, and a status that decides whether goods ship
 // must match exactly.
 func ParseStatus(s string) Status {
+	switch st := Status(s); st {
+	case StatusPending, StatusPendingConfirmation, StatusAuthorized, StatusPaid,
+		StatusFailed, StatusCancelled, StatusExpired, StatusRefunded,
+		StatusPartiallyRefunded, StatusChargeback:
+		// The canonical spelling, as the live API answers: no copy.
+		return st
+	}
 	s = strings.TrimSpace(s)
 	if len(s) > 32 {
 		return StatusUnknown
