@@ -223,12 +223,3 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	*m = v
 	return nil
 }
-
-// clip bounds untrusted text quoted in error messages.
-func clip(s string) string {
-	const max = 32
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
-}
