@@ -48,19 +48,19 @@ type Update struct {
 	Source Source
 }
 
-// OrderUpdater applies payment updates to the shop's orders.
+// OrderUpdater applies payment updates to the shop's orders. Package
+// sqlledger is a ready one on SQLite or PostgreSQL.
 //
 // Implementations must be idempotent and forward-only: the same update may
 // arrive more than once (a refreshed return page, a notification racing the
 // return, a reconciliation sweep), and updates of one order may arrive out
-// of order. Apply an update only when the recorded status of that checkout
-// (not of the order: see [Status.CanBecome]) can move to it; treat the same
-// status as done. An order may have several checkouts (one per attempt): a
-// newer attempt replaces one that took no money, an older attempt that took
-// money (paid in a tab left open) wins, and an update of another checkout
-// never takes a paid order back (see ExampleOrderUpdater_retryAfterDecline). Return an error only when the update could not be
-// stored; the Handler then answers 500 and keeps the shopper's reference so
-// that a refresh delivers the update again.
+// of order. An order may have several checkouts (one per attempt): a newer
+// attempt replaces one that took no money, an older attempt that took money
+// (paid in a tab left open) wins, and an update of another checkout never
+// takes a paid order back. [ApplyUpdate] is that rule as one pure function
+// over an order's attempts. Return an error only when the update could not
+// be stored; the Handler then answers 500 and keeps the shopper's reference
+// so that a refresh delivers the update again.
 type OrderUpdater interface {
 	UpdateOrder(ctx context.Context, u Update) error
 }

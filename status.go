@@ -130,10 +130,9 @@ func (s Status) IsFinal() bool {
 // The empty status (no checkout recorded yet) may become any known status.
 // StatusUnknown is never a legal target.
 //
-// The rule is about one checkout. An order retried after a decline has a new
-// checkout whose PENDING and PAID must not be judged against the old one's
-// FAILED: keep the status per checkout (or, per order, let a newer checkout
-// of an unpaid order replace the old one first, as the demo shop does).
+// The rule is about one checkout: an order retried after a decline has a
+// new checkout whose PENDING and PAID must not be judged against the old
+// one's FAILED. [ApplyUpdate] combines an order's checkouts.
 func (s Status) CanBecome(next Status) bool {
 	if !next.Known() || s == next {
 		return false

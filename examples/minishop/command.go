@@ -43,7 +43,7 @@ func Main(defaultAddr string, build Builder) {
 //	POINTCHECKOUT_API_KEY      Merchant API key; empty: use the sandbox
 //	POINTCHECKOUT_API_SECRET   Merchant API secret
 //	POINTCHECKOUT_ENV          test (default), live, paymennt-test or paymennt-live
-//	SHOP_COOKIE_KEYS           cookie key pairs (see pointcheckout.ParseKeyPairs);
+//	POINTCHECKOUT_COOKIE_KEYS           cookie key pairs (see pointcheckout.ParseKeyPairs);
 //	                           empty: random keys, valid until the shop stops
 //	SHOP_DB                    the SQLite database file of the orders and their payments;
 //	                           empty: one in a temporary directory, removed when the shop stops
@@ -151,11 +151,11 @@ func paymentClient(getenv func(string) string, logger *slog.Logger) (*pointcheck
 
 // cookieKeys reads the cookie keys, or makes random ones for a demo run.
 func cookieKeys(getenv func(string) string, logger *slog.Logger) ([]pointcheckout.KeyPair, error) {
-	if s := getenv("SHOP_COOKIE_KEYS"); s != "" {
+	if s := getenv("POINTCHECKOUT_COOKIE_KEYS"); s != "" {
 		keys, err := pointcheckout.ParseKeyPairs(s)
 		if err != nil {
 			// The error may quote the variable; keep the keys out of it.
-			return nil, errors.New("SHOP_COOKIE_KEYS is not a valid list of key pairs")
+			return nil, errors.New("POINTCHECKOUT_COOKIE_KEYS is not a valid list of key pairs")
 		}
 		return keys, nil
 	}
@@ -163,7 +163,7 @@ func cookieKeys(getenv func(string) string, logger *slog.Logger) ([]pointcheckou
 	if err != nil {
 		return nil, fmt.Errorf("cookie keys: %w", err)
 	}
-	logger.Warn("no SHOP_COOKIE_KEYS: using random cookie keys; payments in flight are lost on restart and other instances cannot read them")
+	logger.Warn("no POINTCHECKOUT_COOKIE_KEYS: using random cookie keys; payments in flight are lost on restart and other instances cannot read them")
 	return []pointcheckout.KeyPair{k}, nil
 }
 

@@ -65,13 +65,13 @@ func TestCookieKeys(t *testing.T) {
 		wantLog string
 	}{
 		{"two pairs", k1.Encode() + "," + k2.Encode(), 2, ""},
-		{"unset: one random pair", "", 1, "no SHOP_COOKIE_KEYS"},
+		{"unset: one random pair", "", 1, "no POINTCHECKOUT_COOKIE_KEYS"},
 		{"not a key pair", broken, 0, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			keys, err := cookieKeys(env(map[string]string{"SHOP_COOKIE_KEYS": tc.value}), slog.New(slog.NewTextHandler(&logs, nil)))
+			keys, err := cookieKeys(env(map[string]string{"POINTCHECKOUT_COOKIE_KEYS": tc.value}), slog.New(slog.NewTextHandler(&logs, nil)))
 			if tc.want == 0 {
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), broken[:10], "the error quotes the keys")
