@@ -63,8 +63,8 @@ func (c ClientConfig) LogValue() slog.Value {
 	)
 }
 
-// CheckoutQuery filters a checkout search. Empty fields are not sent.
-type CheckoutQuery struct {
+// checkoutQuery filters a checkout search. Empty fields are not sent.
+type checkoutQuery struct {
 	// RequestID matches the requestId a checkout was created with.
 	RequestID string
 	// OrderID matches the shop's order id.
@@ -305,8 +305,8 @@ func (c *Client) GetCheckout(ctx context.Context, checkoutID string) (*Checkout,
 	return &co, nil
 }
 
-// FindCheckouts searches checkouts. Transient failures are retried.
-func (c *Client) FindCheckouts(ctx context.Context, q CheckoutQuery) (*CheckoutPage, error) {
+// findCheckouts searches checkouts. Transient failures are retried.
+func (c *Client) findCheckouts(ctx context.Context, q checkoutQuery) (*checkoutPage, error) {
 	if q.Page < 0 || q.Size < 0 {
 		return nil, fmt.Errorf("pointcheckout: %s: %w: negative page or size", opFind, ErrInvalidRequest)
 	}
@@ -323,7 +323,7 @@ func (c *Client) FindCheckouts(ctx context.Context, q CheckoutQuery) (*CheckoutP
 	if q.Size > 0 {
 		v.Set("size", strconv.Itoa(q.Size))
 	}
-	var page CheckoutPage
+	var page checkoutPage
 	if err := c.do(ctx, &call{op: opFind, method: http.MethodGet, path: "checkout", query: v, retry: true}, &page); err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (c *Client) FindByRequestID(ctx context.Context, requestID string) (*Checko
 	if strings.TrimSpace(requestID) == "" {
 		return nil, fmt.Errorf("pointcheckout: %s: %w: empty request id", opFind, ErrInvalidRequest)
 	}
-	page, err := c.FindCheckouts(ctx, CheckoutQuery{RequestID: requestID})
+	page, err := c.findCheckouts(ctx, checkoutQuery{RequestID: requestID})
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +362,7 @@ func (c *Client) FindByOrderID(ctx context.Context, orderID string) ([]Checkout,
 		if n == maxOrderPages {
 			return nil, fmt.Errorf("pointcheckout: %s: order %q has more than %d pages of checkouts", opFind, clip(orderID), maxOrderPages)
 		}
-		page, err := c.FindCheckouts(ctx, CheckoutQuery{OrderID: orderID, Page: n, Size: orderPageSize})
+		page, err := c.findCheckouts(ctx, checkoutQuery{OrderID: orderID, Page: n, Size: orderPageSize})
 		if errors.Is(err, ErrNotFound) {
 			return out, nil
 		}

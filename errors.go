@@ -71,10 +71,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Temporary reports whether asking again may succeed (network trouble, 5xx,
-// 429), as opposed to an answer that will not change.
-func (e *APIError) Temporary() bool { return errors.Is(e, ErrUnavailable) }
-
 // FieldError names one invalid field of a request.
 type FieldError struct {
 	// Field is the JSON path of the field, such as "items[0].linetotal".
