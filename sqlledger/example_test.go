@@ -42,7 +42,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	pay, err := pointcheckout.New(pointcheckout.Config{Client: client, Orders: orders{db, ledger}, Updater: ledger,
+	pay, err := pointcheckout.New(pointcheckout.Config{Client: client, Orders: orders{db, ledger}.CheckoutFor, Updater: ledger,
 		Keys: keys, ReturnBaseURL: "https://shop.example.com"})
 	if err != nil {
 		log.Fatal(err)
