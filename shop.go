@@ -75,4 +75,3 @@ type RefFinder interface {
 	FindRef(ctx context.Context, checkoutID string) (Ref, error)
 	FindRefByRequestID(ctx context.Context, requestID string) (Ref, error)
 }
-

@@ -206,7 +206,6 @@ func TestStatusJSON(t *testing.T) {
 		assert.Equal(t, s, back)
 	}
 
-
 	tests := []struct {
 		in      string
 		want    Status
