@@ -6,10 +6,12 @@ replace github.com/pointcheckout-go/pointcheckout => ../..
 
 replace github.com/pointcheckout-go/pointcheckout/examples/minishop => ../minishop
 
+replace github.com/pointcheckout-go/pointcheckout/pcecho => ../../pcecho
+
 require (
-	github.com/labstack/echo/v4 v4.16.0
-	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000
+	github.com/labstack/echo/v4 v4.16.5
 	github.com/pointcheckout-go/pointcheckout/examples/minishop v0.0.0-00010101000000-000000000000
+	github.com/pointcheckout-go/pointcheckout/pcecho v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -20,15 +22,16 @@ require (
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.40.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -1,5 +1,5 @@
 // Command echo is a one-product shop built with Echo that takes card payments
-// through PointCheckout's hosted payment page, mounted with the small pcecho
+// through PointCheckout's hosted payment page, mounted with the pcecho
 // adapter. Everything but the Echo wiring (the order store and its payment
 // ledger in SQLite, the pages, the settings) is package minishop, shared
 // with the other framework examples.

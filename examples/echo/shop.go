@@ -8,14 +8,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/pointcheckout-go/pointcheckout/examples/echo/pcecho"
 	"github.com/pointcheckout-go/pointcheckout/examples/minishop"
+	"github.com/pointcheckout-go/pointcheckout/pcecho"
 )
 
 // newShop routes the shop with Echo: one product page, the payment routes
-// under minishop.PayPrefix (where the handler builds its return URL), and
-// the pages that show the payment's outcome. It returns the minishop.Shop
-// too, so its owner can sweep its payments and look at its orders.
+// at the handler's Prefix (minishop.PayPrefix), and the pages that show the
+// payment's outcome. It returns the minishop.Shop too, so its owner can
+// sweep its payments and look at its orders.
 func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
 	s, err := minishop.New(ctx, cfg)
 	if err != nil {
@@ -25,7 +25,7 @@ func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover(), pcecho.Middleware(s.Payments))
-	pcecho.Mount(e, minishop.PayPrefix, s.Payments)
+	pcecho.Mount(e, s.Payments)
 	e.GET("/", func(c echo.Context) error { return render(c, pages, minishop.ProductPage, s.Store.Product()) })
 	e.GET(minishop.SuccessPath, showResult(pages, minishop.SuccessTitle))
 	e.GET(minishop.FailurePath, showResult(pages, minishop.FailureTitle))

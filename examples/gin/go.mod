@@ -6,10 +6,12 @@ replace github.com/pointcheckout-go/pointcheckout => ../..
 
 replace github.com/pointcheckout-go/pointcheckout/examples/minishop => ../minishop
 
+replace github.com/pointcheckout-go/pointcheckout/pcgin => ../../pcgin
+
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000
 	github.com/pointcheckout-go/pointcheckout/examples/minishop v0.0.0-00010101000000-000000000000
+	github.com/pointcheckout-go/pointcheckout/pcgin v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -35,6 +37,7 @@ require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
+	github.com/pointcheckout-go/pointcheckout v0.0.0-00010101000000-000000000000 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect

@@ -1,5 +1,5 @@
 // Command gin is a one-product shop built with Gin that takes card payments
-// through PointCheckout's hosted payment page, mounted with the small pcgin
+// through PointCheckout's hosted payment page, mounted with the pcgin
 // adapter. Everything but the Gin wiring (the order store and its payment
 // ledger in SQLite, the pages, the settings) is package minishop, shared
 // with the other framework examples.

@@ -5,14 +5,14 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/pointcheckout-go/pointcheckout/examples/gin/pcgin"
 	"github.com/pointcheckout-go/pointcheckout/examples/minishop"
+	"github.com/pointcheckout-go/pointcheckout/pcgin"
 )
 
 // newShop routes the shop with Gin: one product page, the payment routes
-// under minishop.PayPrefix (where the handler builds its return URL), and
-// the pages that show the payment's outcome. It returns the minishop.Shop
-// too, so its owner can sweep its payments and look at its orders.
+// at the handler's Prefix (minishop.PayPrefix), and the pages that show the
+// payment's outcome. It returns the minishop.Shop too, so its owner can
+// sweep its payments and look at its orders.
 func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
 	s, err := minishop.New(ctx, cfg)
 	if err != nil {
@@ -21,7 +21,9 @@ func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.
 	r := gin.New()
 	r.SetHTMLTemplate(minishop.Pages())
 	r.Use(gin.Recovery(), pcgin.Middleware(s.Payments))
-	pcgin.Mount(r, minishop.PayPrefix, s.Payments)
+	if err := pcgin.Mount(r, s.Payments); err != nil {
+		return nil, nil, err
+	}
 	r.GET("/", func(c *gin.Context) { c.HTML(http.StatusOK, minishop.ProductPage, s.Store.Product()) })
 	r.GET(minishop.SuccessPath, showResult(minishop.SuccessTitle))
 	r.GET(minishop.FailurePath, showResult(minishop.FailureTitle))

@@ -4,16 +4,17 @@
 // command reads from its environment (starting the in-process sandbox when
 // no API credentials are set), and the HTML pages.
 //
-// A shop built on a web framework (see examples/gin and examples/echo) adds
-// only what is framework-specific: routing, mounting the payment handler and
-// the handlers that render the pages. Each of those shops stays its own
-// module, so this package depends on nothing but the standard library,
-// package pointcheckout and its ledger, and a pure-Go SQLite driver.
+// A shop built on a web framework (see examples/gin, examples/echo and
+// examples/chi) adds only what is framework-specific: routing, mounting the
+// payment handler and the handlers that render the pages. Each of those
+// shops stays its own module, so this package depends on nothing but the
+// standard library, package pointcheckout and its ledger, and a pure-Go
+// SQLite driver.
 //
 //	func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
 //		s, err := minishop.New(ctx, cfg)
 //		...
-//		router.Mount(minishop.PayPrefix, s.Payments)
+//		pcgin.Mount(router, s.Payments) // or router.Use(s.Payments.Middleware) with chi
 //		router.GET("/", ...render minishop.ProductPage with s.Store.Product())
 //	}
 //

@@ -55,17 +55,17 @@ const ordersTable = `CREATE TABLE IF NOT EXISTS minishop_orders (
 	payment      TEXT    NOT NULL
 )`
 
-// Store keeps the shop's orders in its database and is the library's
-// Orders: what to charge, from the shop's records. Their payments are the
-// Ledger's, which is the library's OrderUpdater and RefFinder.
+// Store keeps the shop's orders in its database; its CheckoutFor is the
+// library's Orders: what to charge, from the shop's records. Their payments
+// are the Ledger's, which is the library's OrderUpdater and RefFinder.
 type Store struct {
 	product Product
 	db      *sql.DB
 	ledger  *sqlledger.Ledger
 }
 
-// The store is the library's Orders.
-var _ pointcheckout.Orders = (*Store)(nil)
+// CheckoutFor is the library's Orders.
+var _ pointcheckout.OrdersFunc = (*Store)(nil).CheckoutFor
 
 // NewStore creates the shop's tables in db (a SQLite database, see OpenDB)
 // if need be, and returns the store selling p, with the ledger of its

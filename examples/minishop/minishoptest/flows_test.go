@@ -18,9 +18,11 @@ func newMuxShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minish
 	}
 	pages := minishop.Pages()
 	mux := http.NewServeMux()
-	mux.Handle("POST "+minishop.PayPrefix, s.Payments.PayHandler())
-	mux.Handle(minishop.PayPrefix+"/return", s.Payments.ReturnHandler())
-	mux.Handle("POST "+minishop.PayPrefix+"/notify", s.Payments.NotifyHandler())
+	// The Handler routes its three paths itself, every method included.
+	pay := s.Payments.Prefix()
+	for _, p := range []string{pay, pay + "/return", pay + "/notify"} {
+		mux.Handle(p, s.Payments)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		_ = pages.ExecuteTemplate(w, minishop.ProductPage, s.Store.Product())
 	})

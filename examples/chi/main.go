@@ -1,0 +1,23 @@
+// Command chi is a one-product shop built with chi that takes card payments
+// through PointCheckout's hosted payment page. It needs no adapter: the
+// payment Handler's Middleware is a chi middleware as it is. Everything but
+// the chi wiring (the order store and its payment ledger in SQLite, the
+// pages, the settings) is package minishop, shared with the other framework
+// examples.
+//
+// With no API credentials in the environment it starts the in-process
+// sandbox (package pointcheckouttest) on a loopback port and pays there, so
+//
+//	go run .
+//
+// is enough to try it: open the URL it prints and pay with the test card
+// 4242 4242 4242 4242, expiry 12/25, CVV 100, name TEST USER.
+//
+// It listens on 127.0.0.1:8083 unless SHOP_ADDR says otherwise; minishop.Run
+// lists the other environment variables (API credentials, cookie keys, the
+// database).
+package main
+
+import "github.com/pointcheckout-go/pointcheckout/examples/minishop"
+
+func main() { minishop.Main("127.0.0.1:8083", newShop) }
