@@ -26,7 +26,7 @@ FUZZ_GO=${FUZZ_GO-go1.27.3}
 # ran 17k inputs in 30s with the default and 298k with 2s.
 FUZZMINIMIZE=2s
 STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
-modules=(. specconformance internal/ledgertest examples/shop examples/minishop examples/gin examples/echo)
+modules=(. specconformance internal/ledgertest pcgin pcecho examples/shop examples/minishop examples/gin examples/echo examples/chi)
 
 # Every module is checked even after one fails, so a single run shows
 # everything that is wrong; the script fails at the end.
