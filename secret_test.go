@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pc "github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 )
 
 // leaks reports the forms of testSecret found in s: raw, hex or base64.
@@ -118,7 +119,7 @@ func TestConfigAndClientNeverShowTheSecret(t *testing.T) {
 // TestErrorsAndLogsNeverShowTheSecret drives every kind of failure the
 // client reports and checks each error and every log record.
 func TestErrorsAndLogsNeverShowTheSecret(t *testing.T) {
-	var logBuf lockedBuffer
+	var logBuf shoptest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	answers := map[string]func(w http.ResponseWriter, r *http.Request){
@@ -194,22 +195,4 @@ func TestErrorsAndLogsNeverShowTheSecret(t *testing.T) {
 	assert.Contains(t, logs, "level=DEBUG")
 	assert.Contains(t, logs, "level=WARN")
 	assert.Empty(t, leaks(logs))
-}
-
-// lockedBuffer is a bytes.Buffer safe for the client's concurrent logging.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

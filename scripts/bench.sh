@@ -27,8 +27,10 @@ mkdir -p "$OUT"
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt"
 
+# BenchmarkFlow lives with the suites, BenchmarkCodec with the codec; go
+# test runs the benchmarks of several packages one package at a time.
 echo "== go test -bench 'Flow|Codec' -count $COUNT"
-go test -run '^$' -bench 'Flow|Codec' -benchmem -count "$COUNT" . | tee "$OUT/bench.txt"
+go test -run '^$' -bench 'Flow|Codec' -benchmem -count "$COUNT" ./internal/suite ./internal/codec | tee "$OUT/bench.txt"
 
 # benchstat compares columns by a key=value part of the benchmark name, so
 # name the implementation: BenchmarkFlow/package-2 -> BenchmarkFlow/impl=package-2.

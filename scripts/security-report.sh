@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the adversarial, fault and soak suites and every fuzz target of the
-# library and the sandbox, and prints the evidence table of SECURITY.md.
+# Runs the adversarial, fault and soak suites (package internal/suite) and
+# every fuzz target of the library's module, and prints the evidence table
+# of SECURITY.md.
 #
 #   scripts/security-report.sh        print the table
 #   scripts/security-report.sh -w     also write it into SECURITY.md
@@ -27,14 +28,14 @@ sum() { awk -v k="$2" '$1 == k { s += $2; n++ } END { if (n) print s; else print
 echo "== suites, CI size, with -race" >&2
 : >"$work/ci"
 SECURITY_REPORT="$work/ci" go test -race -count=1 \
-	-run '^(TestAttack.*|TestReturnURLSchemeBehindProxies|TestFaults|TestSoak)$' . >&2
+	-run '^(TestAttack.*|TestReturnURLSchemeBehindProxies|TestFaults|TestSoak)$' ./internal/suite >&2
 
 large=false
 if [ "$SOAK_LARGE" != 0 ]; then
 	echo "== soak, $SOAK_LARGE flows" >&2
 	: >"$work/large"
 	SECURITY_REPORT="$work/large" go test -count=1 -run '^TestSoak$' \
-		-soak.flows="$SOAK_LARGE" -soak.concurrency=200 . >&2
+		-soak.flows="$SOAK_LARGE" -soak.concurrency=200 ./internal/suite >&2
 	large=true
 fi
 
@@ -46,10 +47,13 @@ row() { # label key
 }
 
 fuzzrows() {
-	for pkg in . ./pointcheckouttest; do
-		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_test.go | cut -c6- | sort -u); do
-			file=$(grep -l "^func $target(" "$pkg"/*_test.go | head -1)
-			file=${file#./}
+	# Each package of the library's module (go test -fuzz takes exactly one
+	# target and one package).
+	for dir in $(go list -f '{{.Dir}}' ./...); do
+		pkg=${dir#"$PWD"} && pkg=.${pkg}
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
+			file=$(grep -l "^func $target(" "$dir"/*_test.go | head -1)
+			file=${file#"$PWD"/}
 			if [ "$FUZZTIME" = 0 ]; then
 				execs="not run"
 			else
@@ -68,7 +72,7 @@ fuzzrows() {
 		done
 	done
 	# Targets of the other modules, run by their own modules' checks.
-	grep -rn --include='*_test.go' '^func Fuzz' examples specconformance cmd 2>/dev/null |
+	grep -rn --include='*_test.go' '^func Fuzz' examples specconformance internal/ledgertest 2>/dev/null |
 		sed -E 's/^([^:]*):[0-9]+:func (Fuzz[A-Za-z0-9_]*).*/| `\2` | `\1` | other module, not run here |/' || true
 }
 

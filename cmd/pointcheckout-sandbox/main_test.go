@@ -18,30 +18,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
-// syncBuffer lets the test read what run writes from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRunServesAndPrintsCredentials(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errs syncBuffer
+	var out, errs shoptest.LogBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-key", "demo", "-secret", "demo-secret", "-ttl", "5m"}, &out, &errs)
@@ -76,11 +59,11 @@ func TestRunServesAndPrintsCredentials(t *testing.T) {
 
 // sandbox runs the command with args until the test ends and returns its
 // base URL and output.
-func sandbox(t *testing.T, args ...string) (base string, out *syncBuffer, stop func()) {
+func sandbox(t *testing.T, args ...string) (base string, out *shoptest.LogBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
-	var errs syncBuffer
+	out = &shoptest.LogBuffer{}
+	var errs shoptest.LogBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, &errs) }()
 	re := regexp.MustCompile(`base URL:\s+(\S+)`)
@@ -91,7 +74,8 @@ func sandbox(t *testing.T, args ...string) (base string, out *syncBuffer, stop f
 			return true
 		default:
 		}
-		return re.MatchString(out.String())
+		// The whole banner: the state file's line comes after the URL.
+		return strings.Contains(out.String(), "test cards")
 	}, 5*time.Second, 5*time.Millisecond)
 	m := re.FindStringSubmatch(out.String())
 	require.NotNil(t, m, "the sandbox did not start: %s", errs.String())
@@ -215,7 +199,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-addr", "127.0.0.1:0", "-payment-page-url", "pay.example.com"},
 		{"-addr", "127.0.0.1:0", "-state", "/nonexistent-dir/sandbox.json"},
 	} {
-		var out, errs syncBuffer
+		var out, errs shoptest.LogBuffer
 		err := run(context.Background(), args, &out, &errs)
 		assert.Error(t, err, "%v", args)
 	}

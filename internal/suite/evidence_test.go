@@ -1,4 +1,4 @@
-package pointcheckout_test
+package suite
 
 import (
 	"fmt"

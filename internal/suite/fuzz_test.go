@@ -1,4 +1,4 @@
-package pointcheckout_test
+package suite
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 )
 
 // Fuzz targets for the outside input the handlers and the client parse:
@@ -22,7 +23,7 @@ import (
 // fuzzShop is a shop with one checkout pending at the gateway, one failed,
 // and none paid: so no input whatever may produce a PAID update.
 type fuzzShop struct {
-	s                           *shopHarness
+	s                           *shoptest.Shop
 	handler                     http.Handler
 	pendingID, failedID         string
 	pendingTok, failedTok       string
@@ -30,19 +31,19 @@ type fuzzShop struct {
 }
 
 func newFuzzShop(f *testing.F) *fuzzShop {
-	s := newShop(f, harnessOpts{})
-	fs := &fuzzShop{s: s, handler: s.h.Middleware(landingPage())}
-	b := s.browser()
-	p := s.pay(b, "ORD-2")
-	fs.pendingID = s.checkoutIDFor(p.location)
-	fs.pendingCookie = s.cookie(b, "pc_checkout").Value
-	fs.pendingTok = tokenOf(f, s.returnURL(fs.pendingID))
-	b2 := s.browser()
-	p = s.pay(b2, "ORD-1")
-	fs.failedID = s.checkoutIDFor(p.location)
-	fs.failedCookie = s.cookie(b2, "pc_checkout").Value
-	fs.failedTok = tokenOf(f, s.returnURL(fs.failedID))
-	if err := s.gw.Complete(fs.failedID, pointcheckout.StatusFailed); err != nil {
+	s := shoptest.New(f, shoptest.Options{})
+	fs := &fuzzShop{s: s, handler: s.Handler.Middleware(shoptest.LandingPage())}
+	b := s.Browser()
+	p := s.Pay(b, "ORD-2")
+	fs.pendingID = s.CheckoutIDFor(p.Location)
+	fs.pendingCookie = s.Cookie(b, "pc_checkout").Value
+	fs.pendingTok = shoptest.TokenOf(f, s.ReturnURL(fs.pendingID))
+	b2 := s.Browser()
+	p = s.Pay(b2, "ORD-1")
+	fs.failedID = s.CheckoutIDFor(p.Location)
+	fs.failedCookie = s.Cookie(b2, "pc_checkout").Value
+	fs.failedTok = shoptest.TokenOf(f, s.ReturnURL(fs.failedID))
+	if err := s.Gateway.Complete(fs.failedID, pointcheckout.StatusFailed); err != nil {
 		f.Fatal(err)
 	}
 	return fs
@@ -51,12 +52,12 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 // noMoneyTaken fails t if any update claims money: the gateway holds none.
 func (fs *fuzzShop) noMoneyTaken(t *testing.T, from int) {
 	t.Helper()
-	ups := fs.s.updates.list()
+	ups := fs.s.Updates.List()
 	for _, u := range ups[from:] {
 		if moneyTaken(u.Status) {
 			t.Fatalf("update claims money the gateway did not take: %+v", u)
 		}
-		if c, ok := fs.s.gw.Checkout(u.CheckoutID); !ok || c.Status != u.Status || c.OrderID != u.OrderID || c.Amount != u.Amount {
+		if c, ok := fs.s.Gateway.Checkout(u.CheckoutID); !ok || c.Status != u.Status || c.OrderID != u.OrderID || c.Amount != u.Amount {
 			t.Fatalf("update disagrees with the gateway: %+v", u)
 		}
 	}
@@ -77,16 +78,16 @@ func FuzzNotifyHandler(f *testing.F) {
 		f.Add([]byte(seed.body), seed.ctype)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
-		before := len(fs.s.updates.list())
+		before := len(fs.s.Updates.List())
 		req := httptest.NewRequest(http.MethodPost, "/pay/notify", strings.NewReader(string(body)))
 		req.Header.Set("Content-Type", ctype)
-		got := serve(fs.handler, req)
-		switch got.status {
+		got := shoptest.Serve(fs.handler, req)
+		switch got.Status {
 		case http.StatusOK, http.StatusAccepted, http.StatusBadRequest, http.StatusNotFound:
 		default:
-			t.Fatalf("notify answered %d: %s", got.status, got.body)
+			t.Fatalf("notify answered %d: %s", got.Status, got.Body)
 		}
-		if len(body) >= 16 && strings.Contains(got.body, string(body)) {
+		if len(body) >= 16 && strings.Contains(got.Body, string(body)) {
 			t.Fatalf("notify echoes its body")
 		}
 		fs.noMoneyTaken(t, before)
@@ -105,7 +106,7 @@ func FuzzReturnHandler(f *testing.F) {
 	f.Add(fs.failedTok, "pc_checkout="+fs.pendingCookie+"; pc_checkout="+fs.failedCookie, "t="+fs.pendingTok, false)
 	f.Add("", "pc_result="+fs.pendingCookie, "", false)
 	f.Fuzz(func(t *testing.T, token, cookie, extra string, post bool) {
-		before := len(fs.s.updates.list())
+		before := len(fs.s.Updates.List())
 		target := "/pay/return?" + url.Values{"t": {token}}.Encode()
 		if extra != "" {
 			target += "&" + extra
@@ -120,17 +121,17 @@ func FuzzReturnHandler(f *testing.F) {
 		}
 		req.RequestURI = target
 		req.Header.Set("Cookie", cookie)
-		got := serve(fs.handler, req)
-		switch got.status {
+		got := shoptest.Serve(fs.handler, req)
+		switch got.Status {
 		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
 		case http.StatusSeeOther:
-			if loc := got.header.Get("Location"); loc != "/sorry" {
+			if loc := got.Header.Get("Location"); loc != "/sorry" {
 				t.Fatalf("return redirected to %q", loc)
 			}
 		default:
-			t.Fatalf("return answered %d: %s", got.status, got.body)
+			t.Fatalf("return answered %d: %s", got.Status, got.Body)
 		}
-		for _, c := range got.header.Values("Set-Cookie") {
+		for _, c := range got.Header.Values("Set-Cookie") {
 			if len(cookie) >= 16 && strings.Contains(c, cookie) {
 				t.Fatalf("return reflects the cookie it was sent")
 			}
@@ -185,7 +186,7 @@ func FuzzClientOverLoopback(f *testing.F) {
 		f.Fatal(err)
 	}
 	amount, _ := pointcheckout.NewMoney(10000, "AED")
-	createReq := soakOrder("ORD-F", amount)
+	createReq := shoptest.Order("ORD-F", amount)
 	createReq.RequestID = "req-f"
 	createReq.ReturnURL = "https://shop.example/pay/return"
 

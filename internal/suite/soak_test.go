@@ -1,4 +1,4 @@
-package pointcheckout_test
+package suite
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
@@ -29,8 +28,8 @@ import (
 // the gateway's notifications racing the shoppers' returns, then compares
 // every order the shop recorded with the gateway's own truth.
 //
-//	go test -race -run TestSoak ./                                   (CI size)
-//	go test -run TestSoak -soak.flows=5000 -soak.concurrency=200 ./   (large)
+//	go test -race -run TestSoak ./internal/suite                                   (CI size)
+//	go test -run TestSoak -soak.flows=5000 -soak.concurrency=200 ./internal/suite   (large)
 var (
 	soakFlows       = flag.Int("soak.flows", 200, "shopper flows the soak runs")
 	soakConcurrency = flag.Int("soak.concurrency", 50, "shoppers the soak runs at once")
@@ -241,10 +240,7 @@ func (k flowKind) card() (string, string) {
 type landing struct{ pageURL, location string }
 
 type soakRig struct {
-	gw      *pointcheckouttest.Server
-	clock   *pointcheckouttest.Clock
-	h       *pointcheckout.Handler
-	shop    *httptest.Server
+	s       *shoptest.Shop
 	ledger  *ledger
 	mu      sync.Mutex
 	landed  []landing
@@ -253,77 +249,39 @@ type soakRig struct {
 
 func newSoakRig(t *testing.T, seed uint64) *soakRig {
 	r := &soakRig{ledger: newLedger(seed, 0.05)}
-	var handler atomic.Pointer[http.Handler]
-	r.shop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		(*handler.Load()).ServeHTTP(w, req)
-	}))
-	t.Cleanup(r.shop.Close)
-	r.clock = pointcheckouttest.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
-	r.gw = pointcheckouttest.NewServer(pointcheckouttest.WithClock(r.clock.Now), pointcheckouttest.WithNotifyURL(r.shop.URL+"/pay/notify"))
-	// Registered after the shop's, so it runs first: notifications in
-	// flight finish before the shop goes away.
-	t.Cleanup(r.gw.Close)
-	key, err := pointcheckout.GenerateKeyPair()
-	require.NoError(t, err)
-	r.h, err = pointcheckout.New(pointcheckout.Config{
-		Client: r.gw.Client(func(c *pointcheckout.ClientConfig) {
-			c.RetryBaseDelay = time.Millisecond
+	r.s = shoptest.New(t, shoptest.Options{Notify: true, Configure: func(s *shoptest.Shop, c *pointcheckout.Config) {
+		c.Client = shoptest.Client(t, s.Gateway, func(c *pointcheckout.ClientConfig) {
+			// Many shoppers at once under -race: give each attempt time.
 			c.Timeout = 5 * time.Second
-			// The orders include 12.345 KWD and 0.001 BHD.
-			c.ThreeDecimalAmounts = true
-		}),
-		Orders: pointcheckout.OrdersFunc(func(req *http.Request) (*pointcheckout.CheckoutRequest, error) {
+		})
+		c.Orders = pointcheckout.OrdersFunc(func(req *http.Request) (*pointcheckout.CheckoutRequest, error) {
 			id := req.FormValue("order")
 			amount, ok := r.ledger.amount(id)
 			if !ok {
 				return nil, pointcheckout.ErrNotFound
 			}
-			o := soakOrder(id, amount)
+			o := shoptest.Order(id, amount)
 			return &o, nil
-		}),
-		Updater:      r.ledger,
-		Keys:         []pointcheckout.KeyPair{key},
-		SuccessURL:   "/thanks",
-		FailureURL:   "/sorry",
-		PollTimeout:  -1,
-		RefreshAfter: time.Second,
-	})
-	require.NoError(t, err)
-	mw := r.h.Middleware(landingPage())
-	handler.Store(&mw)
+		})
+		c.Updater = r.ledger
+	}})
 	return r
 }
 
-func soakOrder(id string, amount pointcheckout.Money) pointcheckout.CheckoutRequest {
-	return pointcheckout.CheckoutRequest{
-		OrderID: id, Amount: amount,
-		Items:          []pointcheckout.Item{{Name: "Soak item", Quantity: 1, LineTotal: amount}},
-		Customer:       pointcheckout.Customer{FirstName: "Soak", LastName: "Shopper", Email: "soak@example.com"},
-		BillingAddress: pointcheckout.Address{Name: "Soak Shopper", Address1: "1 Load St", City: "Dubai", Country: "AE"},
-	}
-}
-
-// shopper is one browser: its own cookie jar, no automatic redirects.
-// Unlike the harness's browser it reports errors instead of failing the
-// test, since it runs on its own goroutine.
+// shopper is one browser. Unlike shoptest's Browser it reports errors
+// instead of failing the test, since it runs on its own goroutine.
 type shopper struct{ c *http.Client }
 
-func newShopper() *shopper {
-	jar, _ := cookiejar.New(nil)
-	return &shopper{c: &http.Client{
-		Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
+func newShopper() *shopper { return &shopper{c: shoptest.BrowserClient(20 * time.Second)} }
 
-func (sh *shopper) do(method, rawURL string, form url.Values, header http.Header) (page, error) {
+func (sh *shopper) do(method, rawURL string, form url.Values, header http.Header) (shoptest.Page, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, rawURL, body)
 	if err != nil {
-		return page{}, err
+		return shoptest.Page{}, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -333,31 +291,31 @@ func (sh *shopper) do(method, rawURL string, form url.Values, header http.Header
 	}
 	resp, err := sh.c.Do(req)
 	if err != nil {
-		return page{}, err
+		return shoptest.Page{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}, err
+	return shoptest.Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(b)}, err
 }
 
 // start posts /pay until the shopper is sent to the payment page; a shopper
 // whose attempts all fail gives up (the order stays unpaid, as it should).
 func (r *soakRig) start(sh *shopper, order string) (string, bool, error) {
 	for range 5 {
-		p, err := sh.do(http.MethodPost, r.shop.URL+"/pay", url.Values{"order": {order}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+		p, err := sh.do(http.MethodPost, r.s.URL+"/pay", url.Values{"order": {order}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
 		if err != nil {
 			return "", false, err
 		}
-		switch p.status {
+		switch p.Status {
 		case http.StatusSeeOther:
-			if !strings.HasPrefix(p.location, r.gw.URL+"/checkout/") {
-				return "", false, fmt.Errorf("pay sent the shopper to %q", p.location)
+			if !strings.HasPrefix(p.Location, r.s.Gateway.URL+"/checkout/") {
+				return "", false, fmt.Errorf("pay sent the shopper to %q", p.Location)
 			}
-			return p.location, true, nil
+			return p.Location, true, nil
 		case http.StatusBadGateway, http.StatusInternalServerError:
 			r.payFail.Add(1)
 		default:
-			return "", false, fmt.Errorf("pay answered %d", p.status)
+			return "", false, fmt.Errorf("pay answered %d", p.Status)
 		}
 	}
 	return "", false, nil
@@ -369,22 +327,18 @@ func (r *soakRig) submit(sh *shopper, pageURL, card, action string) (string, err
 	if err != nil {
 		return "", err
 	}
-	m := csrfField.FindStringSubmatch(form.body)
-	if form.status != http.StatusOK || m == nil {
-		return "", fmt.Errorf("payment page answered %d", form.status)
+	csrf, ok := shoptest.CSRFToken(form.Body)
+	if form.Status != http.StatusOK || !ok {
+		return "", fmt.Errorf("payment page answered %d", form.Status)
 	}
-	back, err := sh.do(http.MethodPost, pageURL, url.Values{
-		"csrf": {m[1]}, "card_number": {card}, "expiry": {pointcheckouttest.TestExpiry},
-		"cvv": {pointcheckouttest.TestCVV}, "card_name": {pointcheckouttest.TestName},
-		"terms": {"accepted"}, "action": {action},
-	}, http.Header{"Origin": {r.gw.URL}})
+	back, err := sh.do(http.MethodPost, pageURL, shoptest.CardForm(csrf, card, action), http.Header{"Origin": {r.s.Gateway.URL}})
 	if err != nil {
 		return "", err
 	}
-	if back.status != http.StatusSeeOther || !strings.HasPrefix(back.location, r.shop.URL+"/pay/return?") {
-		return "", fmt.Errorf("payment page sent the shopper to %d %q", back.status, back.location)
+	if back.Status != http.StatusSeeOther || !strings.HasPrefix(back.Location, r.s.URL+"/pay/return?") {
+		return "", fmt.Errorf("payment page sent the shopper to %d %q", back.Status, back.Location)
 	}
-	return back.location, nil
+	return back.Location, nil
 }
 
 // comeBack loads the return page, refreshing as the confirming and error
@@ -395,17 +349,17 @@ func (r *soakRig) comeBack(sh *shopper, pageURL, returnURL string, tries int) er
 		if err != nil {
 			return err
 		}
-		switch p.status {
+		switch p.Status {
 		case http.StatusSeeOther:
 			r.mu.Lock()
-			r.landed = append(r.landed, landing{pageURL: pageURL, location: p.location})
+			r.landed = append(r.landed, landing{pageURL: pageURL, location: p.Location})
 			r.mu.Unlock()
 			return nil
 		case http.StatusOK, http.StatusInternalServerError, http.StatusBadGateway:
 			// Confirming, the updater failed, or the gateway answered
 			// something unverifiable: the page asks for a reload.
 		default:
-			return fmt.Errorf("return answered %d: %s", p.status, p.body)
+			return fmt.Errorf("return answered %d: %s", p.Status, p.Body)
 		}
 	}
 	return nil
@@ -481,7 +435,7 @@ func (r *soakRig) injectSome(rng *rand.Rand, injected map[pointcheckouttest.Endp
 	default:
 		return
 	}
-	r.gw.InjectFault(ep, 1, f)
+	r.s.Gateway.InjectFault(ep, 1, f)
 	injected[ep]++
 }
 
@@ -537,23 +491,23 @@ func TestSoak(t *testing.T) {
 	wg.Wait()
 	served := 0
 	for ep, n := range injected {
-		served += n - r.gw.PendingFaults(ep)
+		served += n - r.s.Gateway.PendingFaults(ep)
 	}
-	r.gw.ClearFaults()
+	r.s.Gateway.ClearFaults()
 
 	// Time passes: unpaid checkouts expire, late payments settle. Then the
 	// shop's periodic sweep runs until nothing is left to ask about (the
 	// ledger still fails now and then, so it may take a few rounds).
-	r.clock.Advance(pointcheckouttest.DefaultTTL + time.Minute)
+	r.s.Clock.Advance(pointcheckouttest.DefaultTTL + time.Minute)
 	rounds := 0
 	for refs := r.ledger.unsettled(); len(refs) > 0; refs = r.ledger.unsettled() {
 		rounds++
 		require.LessOrEqual(t, rounds, 20, "the sweep does not converge: %d checkouts left", len(refs))
-		_, _ = r.h.Reconcile(t.Context(), refs)
+		_, _ = r.s.Handler.Reconcile(t.Context(), refs)
 	}
 
 	// Compare every checkout and every order with the gateway's truth.
-	truth := r.gw.Checkouts()
+	truth := r.s.Gateway.Checkouts()
 	byPage := map[string]pointcheckouttest.Checkout{}
 	orderPaidAtGateway := map[string]bool{}
 	wrong, lost := 0, 0

@@ -1,4 +1,4 @@
-package pointcheckout_test
+package suite
 
 import (
 	"crypto/rand"
@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
@@ -33,8 +34,8 @@ import (
 // (250.50 AED, checkout created, not paid) and the attacker's cheap order
 // ORD-CHEAP (1.00 AED, paid at the gateway, not yet returned from).
 type scene struct {
-	s                       *shopHarness
-	victim, attacker        *browser
+	s                       *shoptest.Shop
+	victim, attacker        *shoptest.Browser
 	dearID, cheapID         string
 	dearReturn, cheapReturn string
 	dearCookie, cheapCookie string
@@ -43,34 +44,34 @@ type scene struct {
 
 func newScene(t *testing.T) *scene {
 	t.Helper()
-	s := newShop(t, harnessOpts{})
-	sc := &scene{s: s, victim: s.browser(), attacker: s.browser()}
-	p := s.pay(sc.victim, "ORD-2")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	sc.dearID = s.checkoutIDFor(p.location)
-	p = s.pay(sc.attacker, "ORD-CHEAP")
-	require.Equal(t, http.StatusSeeOther, p.status, p.body)
-	sc.cheapID = s.checkoutIDFor(p.location)
-	require.NoError(t, s.gw.Complete(sc.cheapID, pointcheckout.StatusPaid))
-	sc.dearReturn, sc.cheapReturn = s.returnURL(sc.dearID), s.returnURL(sc.cheapID)
-	sc.dearToken, sc.cheapToken = tokenOf(t, sc.dearReturn), tokenOf(t, sc.cheapReturn)
-	sc.dearCookie = s.cookie(sc.victim, "pc_checkout").Value
-	sc.cheapCookie = s.cookie(sc.attacker, "pc_checkout").Value
+	s := shoptest.New(t, shoptest.Options{})
+	sc := &scene{s: s, victim: s.Browser(), attacker: s.Browser()}
+	p := s.Pay(sc.victim, "ORD-2")
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	sc.dearID = s.CheckoutIDFor(p.Location)
+	p = s.Pay(sc.attacker, "ORD-CHEAP")
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	sc.cheapID = s.CheckoutIDFor(p.Location)
+	require.NoError(t, s.Gateway.Complete(sc.cheapID, pointcheckout.StatusPaid))
+	sc.dearReturn, sc.cheapReturn = s.ReturnURL(sc.dearID), s.ReturnURL(sc.cheapID)
+	sc.dearToken, sc.cheapToken = shoptest.TokenOf(t, sc.dearReturn), shoptest.TokenOf(t, sc.cheapReturn)
+	sc.dearCookie = s.Cookie(sc.victim, "pc_checkout").Value
+	sc.cheapCookie = s.Cookie(sc.attacker, "pc_checkout").Value
 	return sc
 }
 
 // returnWith asks GET /pay/return?<query> with exactly the given Cookie
 // header ("" for none) from a client with no jar.
-func (sc *scene) returnWith(t *testing.T, query, cookie string) exchange {
+func (sc *scene) returnWith(t *testing.T, query, cookie string) shoptest.Exchange {
 	h := http.Header{}
 	if cookie != "" {
 		h.Set("Cookie", cookie)
 	}
-	return send(t, nil, request(t, http.MethodGet, sc.s.shop.URL+"/pay/return?"+query, "", h))
+	return shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, sc.s.URL+"/pay/return?"+query, "", h))
 }
 
-func (sc *scene) notify(t *testing.T, body, ctype string) exchange {
-	return send(t, nil, request(t, http.MethodPost, sc.s.shop.URL+"/pay/notify", body, http.Header{"Content-Type": {ctype}}))
+func (sc *scene) notify(t *testing.T, body, ctype string) shoptest.Exchange {
+	return shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodPost, sc.s.URL+"/pay/notify", body, http.Header{"Content-Type": {ctype}}))
 }
 
 func q(token string) string { return url.Values{"t": {token}}.Encode() }
@@ -89,7 +90,7 @@ func TestAttackReferences(t *testing.T) {
 	const mb = 1 << 20
 	tests := []struct {
 		name   string
-		attack func(t *testing.T, sc *scene) exchange
+		attack func(t *testing.T, sc *scene) shoptest.Exchange
 		status int
 		// alarm: reported to OnError as a forged reference.
 		alarm bool
@@ -97,115 +98,115 @@ func TestAttackReferences(t *testing.T) {
 		// really has them paid; every other order must see no final update.
 		paid []string
 	}{
-		{"tampered cookie", func(t *testing.T, sc *scene) exchange {
-			return sc.returnWith(t, q(sc.dearToken), ck(flip(sc.dearCookie)))
+		{"tampered cookie", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return sc.returnWith(t, q(sc.dearToken), ck(shoptest.Flip(sc.dearCookie)))
 		}, http.StatusOK, false, nil}, // the valid token names the attempt
-		{"truncated cookie", func(t *testing.T, sc *scene) exchange {
+		{"truncated cookie", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(sc.dearCookie[:len(sc.dearCookie)/2]))
 		}, http.StatusOK, false, nil}, // the valid token names the attempt
-		{"dear cookie with a truncated token", func(t *testing.T, sc *scene) exchange {
+		{"dear cookie with a truncated token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken[:len(sc.dearToken)/2]), ck(sc.dearCookie))
 		}, http.StatusOK, false, nil}, // the valid cookie names the attempt
-		{"dear cookie with the cheap token mangled", func(t *testing.T, sc *scene) exchange {
-			return sc.returnWith(t, q(flip(sc.cheapToken)), ck(sc.dearCookie))
+		{"dear cookie with the cheap token mangled", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return sc.returnWith(t, q(shoptest.Flip(sc.cheapToken)), ck(sc.dearCookie))
 		}, http.StatusOK, false, nil},
-		{"tampered cookie and tampered token", func(t *testing.T, sc *scene) exchange {
-			return sc.returnWith(t, q(flip(sc.dearToken)), ck(flip(sc.dearCookie)))
+		{"tampered cookie and tampered token", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return sc.returnWith(t, q(shoptest.Flip(sc.dearToken)), ck(shoptest.Flip(sc.dearCookie)))
 		}, http.StatusBadRequest, true, nil},
-		{"appended hint naming the cheap paid checkout", func(t *testing.T, sc *scene) exchange {
+		{"appended hint naming the cheap paid checkout", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken)+"&checkout="+sc.cheapID+"&reference=x", "")
 		}, http.StatusOK, false, nil}, // the shop's own record of the dear attempt wins: still pending
-		{"cookie with a byte appended", func(t *testing.T, sc *scene) exchange {
+		{"cookie with a byte appended", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, "", ck(sc.dearCookie+"A"))
 		}, http.StatusBadRequest, true, nil},
-		{"truncated token", func(t *testing.T, sc *scene) exchange {
+		{"truncated token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.cheapToken[:len(sc.cheapToken)-7]), "")
 		}, http.StatusBadRequest, true, nil},
-		{"tampered token", func(t *testing.T, sc *scene) exchange {
-			return sc.returnWith(t, q(flip(sc.cheapToken)), "")
+		{"tampered token", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return sc.returnWith(t, q(shoptest.Flip(sc.cheapToken)), "")
 		}, http.StatusBadRequest, true, nil},
-		{"random token", func(t *testing.T, sc *scene) exchange {
+		{"random token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(randomText(t, len(sc.cheapToken))), "")
 		}, http.StatusBadRequest, true, nil},
-		{"cookie value used as the token", func(t *testing.T, sc *scene) exchange {
+		{"cookie value used as the token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.cheapCookie), "")
 		}, http.StatusBadRequest, true, nil},
-		{"token used as the cookie", func(t *testing.T, sc *scene) exchange {
+		{"token used as the cookie", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, "", ck(sc.cheapToken))
 		}, http.StatusBadRequest, true, nil},
-		{"5 KB cookie", func(t *testing.T, sc *scene) exchange {
+		{"5 KB cookie", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(randomText(t, 5<<10)))
 		}, http.StatusOK, false, nil}, // the valid token names the attempt
-		{"5 KB token", func(t *testing.T, sc *scene) exchange {
+		{"5 KB token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(randomText(t, 5<<10)), "")
 		}, http.StatusBadRequest, true, nil},
-		{"1 MB cookie through the server", func(t *testing.T, sc *scene) exchange {
+		{"1 MB cookie through the server", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(randomText(t, mb)))
 		}, http.StatusOK, false, nil}, // the valid token names the attempt
-		{"1 MB token through the server", func(t *testing.T, sc *scene) exchange {
+		{"1 MB token through the server", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(randomText(t, mb)), "")
 		}, http.StatusBadRequest, true, nil},
-		{"2 MB cookie, refused by net/http", func(t *testing.T, sc *scene) exchange {
+		{"2 MB cookie, refused by net/http", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(randomText(t, 2*mb)))
 		}, http.StatusRequestHeaderFieldsTooLarge, false, nil},
-		{"2 MB token, refused by net/http", func(t *testing.T, sc *scene) exchange {
+		{"2 MB token, refused by net/http", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(randomText(t, 2*mb)), "")
 		}, http.StatusRequestHeaderFieldsTooLarge, false, nil},
-		{"1 MB cookie straight to the handler", func(t *testing.T, sc *scene) exchange {
-			return serve(sc.s.h.Middleware(landingPage()), request(t, http.MethodGet, "/pay/return?"+q(sc.dearToken), "", http.Header{"Cookie": {ck(randomText(t, mb))}}))
+		{"1 MB cookie straight to the handler", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return shoptest.Serve(sc.s.Handler.Middleware(shoptest.LandingPage()), shoptest.NewRequest(t, http.MethodGet, "/pay/return?"+q(sc.dearToken), "", http.Header{"Cookie": {ck(randomText(t, mb))}}))
 		}, http.StatusOK, false, nil}, // the valid token names the attempt
-		{"1 MB token straight to the handler", func(t *testing.T, sc *scene) exchange {
-			return serve(sc.s.h.Middleware(landingPage()), request(t, http.MethodGet, "/pay/return?"+q(randomText(t, mb)), "", nil))
+		{"1 MB token straight to the handler", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return shoptest.Serve(sc.s.Handler.Middleware(shoptest.LandingPage()), shoptest.NewRequest(t, http.MethodGet, "/pay/return?"+q(randomText(t, mb)), "", nil))
 		}, http.StatusBadRequest, true, nil},
-		{"dear order's cookie with the cheap paid order's token", func(t *testing.T, sc *scene) exchange {
+		{"dear order's cookie with the cheap paid order's token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.cheapToken), ck(sc.dearCookie))
 		}, http.StatusBadRequest, true, nil},
-		{"cheap paid order's cookie with the dear order's token", func(t *testing.T, sc *scene) exchange {
+		{"cheap paid order's cookie with the dear order's token", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(sc.cheapCookie))
 		}, http.StatusBadRequest, true, nil},
-		{"cheap paid order's token alone resolves only the cheap order", func(t *testing.T, sc *scene) exchange {
+		{"cheap paid order's token alone resolves only the cheap order", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.cheapToken), "")
 		}, http.StatusSeeOther, false, []string{"ORD-CHEAP"}},
-		{"cheap paid order's cookie alone resolves only the cheap order", func(t *testing.T, sc *scene) exchange {
+		{"cheap paid order's cookie alone resolves only the cheap order", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, "", ck(sc.cheapCookie))
 		}, http.StatusSeeOther, false, []string{"ORD-CHEAP"}},
-		{"tossed cheap cookie ahead of the dear one", func(t *testing.T, sc *scene) exchange {
+		{"tossed cheap cookie ahead of the dear one", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(sc.cheapCookie)+"; "+ck(sc.dearCookie))
 		}, http.StatusBadRequest, true, nil},
-		{"tossed cheap cookie behind the dear one", func(t *testing.T, sc *scene) exchange {
+		{"tossed cheap cookie behind the dear one", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken), ck(sc.dearCookie)+"; "+ck(sc.cheapCookie))
 		}, http.StatusOK, false, nil},
-		{"two tokens, the cheap one first", func(t *testing.T, sc *scene) exchange {
+		{"two tokens, the cheap one first", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.cheapToken)+"&"+q(sc.dearToken), ck(sc.dearCookie))
 		}, http.StatusBadRequest, true, nil},
-		{"status=PAID in the query", func(t *testing.T, sc *scene) exchange {
+		{"status=PAID in the query", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.returnWith(t, q(sc.dearToken)+"&status=PAID&success=true&result=PAID", ck(sc.dearCookie))
 		}, http.StatusOK, false, nil},
-		{"amount, currency and ids in the query", func(t *testing.T, sc *scene) exchange {
+		{"amount, currency and ids in the query", func(t *testing.T, sc *scene) shoptest.Exchange {
 			extra := url.Values{"amount": {"1.00"}, "currency": {"AED"}, "orderId": {"ORD-CHEAP"}, "checkoutId": {sc.cheapID}, "requestId": {"x"}}
 			return sc.returnWith(t, q(sc.dearToken)+"&"+extra.Encode(), ck(sc.dearCookie))
 		}, http.StatusOK, false, nil},
-		{"post-back claiming the cheap checkout is this one, paid", func(t *testing.T, sc *scene) exchange {
+		{"post-back claiming the cheap checkout is this one, paid", func(t *testing.T, sc *scene) shoptest.Exchange {
 			form := url.Values{"checkoutId": {sc.cheapID}, "status": {"PAID"}, "amount": {"250.50"}}
-			return send(t, nil, request(t, http.MethodPost, sc.dearReturn, form.Encode(), http.Header{
+			return shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodPost, sc.dearReturn, form.Encode(), http.Header{
 				"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {ck(sc.dearCookie)}}))
 		}, http.StatusOK, false, nil},
-		{"PUT on the return route", func(t *testing.T, sc *scene) exchange {
-			return send(t, nil, request(t, http.MethodPut, sc.dearReturn, "", http.Header{"Cookie": {ck(sc.dearCookie)}}))
+		{"PUT on the return route", func(t *testing.T, sc *scene) shoptest.Exchange {
+			return shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodPut, sc.dearReturn, "", http.Header{"Cookie": {ck(sc.dearCookie)}}))
 		}, http.StatusMethodNotAllowed, false, nil},
-		{"notification claims the dear checkout is paid", func(t *testing.T, sc *scene) exchange {
+		{"notification claims the dear checkout is paid", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.notify(t, `{"checkoutId":"`+sc.dearID+`","status":"PAID","amount":250.50}`, "application/json")
 		}, http.StatusAccepted, false, nil},
-		{"notification names the cheap checkout under the dear order", func(t *testing.T, sc *scene) exchange {
+		{"notification names the cheap checkout under the dear order", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.notify(t, `{"checkoutId":"`+sc.cheapID+`","orderId":"ORD-2","status":"PAID"}`, "application/json")
 		}, http.StatusOK, false, []string{"ORD-CHEAP"}},
-		{"notification for a checkout the shop never made", func(t *testing.T, sc *scene) exchange {
+		{"notification for a checkout the shop never made", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.notify(t, `{"checkoutId":"1999999999999999999","status":"PAID"}`, "application/json")
 		}, http.StatusNotFound, false, nil},
-		{"notification with a path in the id", func(t *testing.T, sc *scene) exchange {
+		{"notification with a path in the id", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.notify(t, "checkoutId=..%2F"+sc.dearID+"%2Fcancel", "application/x-www-form-urlencoded")
 		}, http.StatusBadRequest, false, nil},
-		{"1 MB notification", func(t *testing.T, sc *scene) exchange {
+		{"1 MB notification", func(t *testing.T, sc *scene) shoptest.Exchange {
 			return sc.notify(t, `{"checkoutId":"`+sc.dearID+`","pad":"`+strings.Repeat("x", mb)+`"}`, "application/json")
 		}, http.StatusBadRequest, false, nil},
 	}
@@ -214,12 +215,12 @@ func TestAttackReferences(t *testing.T) {
 			ev.add(evAttacks, 1)
 			sc := newScene(t)
 			got := tt.attack(t, sc)
-			assert.Equal(t, tt.status, got.status, got.body)
+			assert.Equal(t, tt.status, got.Status, got.Body)
 			assertSafeHeaders(t, got, nil, sc.dearCookie, sc.cheapCookie)
-			if got.status == http.StatusSeeOther {
-				assert.Equal(t, "/thanks", got.location())
+			if got.Status == http.StatusSeeOther {
+				assert.Equal(t, "/thanks", got.Location())
 			}
-			assert.Equal(t, tt.alarm, sc.s.errs.has(pointcheckout.ErrInvalidRef), "reported as a forged reference")
+			assert.Equal(t, tt.alarm, sc.s.Errors.Has(pointcheckout.ErrInvalidRef), "reported as a forged reference")
 			assertTruthful(t, sc.s)
 			assertNoMoneyUpdate(t, sc.s, "ORD-2")
 			for _, order := range []string{"ORD-2", "ORD-CHEAP"} {
@@ -229,10 +230,10 @@ func TestAttackReferences(t *testing.T) {
 						want = append(want, pointcheckout.StatusPaid)
 					}
 				}
-				assert.Equal(t, want, sc.s.updates.statuses(order), "updates of %s", order)
+				assert.Equal(t, want, sc.s.Updates.Statuses(order), "updates of %s", order)
 			}
-			assert.NotContains(t, got.body, sc.dearCookie)
-			assert.NotContains(t, got.body, sc.cheapCookie)
+			assert.NotContains(t, got.Body, sc.dearCookie)
+			assert.NotContains(t, got.Body, sc.cheapCookie)
 		})
 	}
 }
@@ -241,39 +242,39 @@ func TestAttackReferences(t *testing.T) {
 // landing page believe in a payment.
 func TestAttackResultCookie(t *testing.T) {
 	ev := newTally(t)
-	s := newShop(t, harnessOpts{})
-	b := s.browser()
-	back, _ := s.checkoutAndPay(b, "ORD-CHEAP", pointcheckouttest.CardPaid, "pay")
-	checkoutCookie := s.cookie(b, "pc_checkout").Value
-	done := b.get(back.location)
-	require.Equal(t, http.StatusSeeOther, done.status)
-	genuine := s.cookie(b, "pc_result")
+	s := shoptest.New(t, shoptest.Options{})
+	b := s.Browser()
+	back, _ := s.CheckoutAndPay(b, "ORD-CHEAP", pointcheckouttest.CardPaid, "pay")
+	checkoutCookie := s.Cookie(b, "pc_checkout").Value
+	done := b.Get(back.Location)
+	require.Equal(t, http.StatusSeeOther, done.Status)
+	genuine := s.Cookie(b, "pc_result")
 	require.NotNil(t, genuine)
-	other := newShop(t, harnessOpts{})
-	ob := other.browser()
-	oback, _ := other.checkoutAndPay(ob, "ORD-2", pointcheckouttest.CardPaid, "pay")
-	ob.get(oback.location)
-	foreign := other.cookie(ob, "pc_result")
+	other := shoptest.New(t, shoptest.Options{})
+	ob := other.Browser()
+	oback, _ := other.CheckoutAndPay(ob, "ORD-2", pointcheckouttest.CardPaid, "pay")
+	ob.Get(oback.Location)
+	foreign := other.Cookie(ob, "pc_result")
 	require.NotNil(t, foreign)
 
 	for _, tt := range []struct{ name, value string }{
-		{"tampered", flip(genuine.Value)},
+		{"tampered", shoptest.Flip(genuine.Value)},
 		{"truncated", genuine.Value[:len(genuine.Value)/2]},
 		{"checkout cookie as result", checkoutCookie},
-		{"return token as result", tokenOf(t, back.location)},
+		{"return token as result", shoptest.TokenOf(t, back.Location)},
 		{"another shop's result", foreign.Value},
 		{"5 KB", randomText(t, 5<<10)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ev.add(evAttacks, 1)
-			got := send(t, nil, request(t, http.MethodGet, s.shop.URL+"/thanks", "", http.Header{"Cookie": {"pc_result=" + tt.value}}))
-			assert.Equal(t, http.StatusOK, got.status)
-			assert.Equal(t, "/thanks no result\n", got.body)
+			got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, s.URL+"/thanks", "", http.Header{"Cookie": {"pc_result=" + tt.value}}))
+			assert.Equal(t, http.StatusOK, got.Status)
+			assert.Equal(t, "/thanks no result\n", got.Body)
 		})
 	}
 	t.Run("genuine", func(t *testing.T) {
-		got := send(t, nil, request(t, http.MethodGet, s.shop.URL+"/thanks", "", http.Header{"Cookie": {"pc_result=" + genuine.Value}}))
-		assert.Contains(t, got.body, "status=PAID", "the control case: a genuine cookie is read")
+		got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, s.URL+"/thanks", "", http.Header{"Cookie": {"pc_result=" + genuine.Value}}))
+		assert.Contains(t, got.Body, "status=PAID", "the control case: a genuine cookie is read")
 	})
 }
 
@@ -281,27 +282,27 @@ func TestAttackResultCookie(t *testing.T) {
 // verified answer and nothing that contradicts it.
 func TestAttackReplay(t *testing.T) {
 	ev := newTally(t)
-	s := newShop(t, harnessOpts{})
-	b := s.browser()
-	back, id := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
-	cookie := s.cookie(b, "pc_checkout").Value
-	done := b.get(back.location)
-	require.Equal(t, http.StatusSeeOther, done.status)
-	require.Equal(t, "/thanks", done.location)
-	require.Nil(t, s.cookie(b, "pc_checkout"), "cleared")
+	s := shoptest.New(t, shoptest.Options{})
+	b := s.Browser()
+	back, id := s.CheckoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	cookie := s.Cookie(b, "pc_checkout").Value
+	done := b.Get(back.Location)
+	require.Equal(t, http.StatusSeeOther, done.Status)
+	require.Equal(t, "/thanks", done.Location)
+	require.Nil(t, s.Cookie(b, "pc_checkout"), "cleared")
 
 	replays := []struct{ name, query, cookie string }{
-		{"cookie and token", q(tokenOf(t, back.location)), ck(cookie)},
+		{"cookie and token", q(shoptest.TokenOf(t, back.Location)), ck(cookie)},
 		{"cookie alone", "", ck(cookie)},
-		{"token alone", q(tokenOf(t, back.location)), ""},
+		{"token alone", q(shoptest.TokenOf(t, back.Location)), ""},
 	}
 	for _, r := range replays {
 		t.Run(r.name, func(t *testing.T) {
 			ev.add(evAttacks, 1)
-			got := send(t, nil, request(t, http.MethodGet, s.shop.URL+"/pay/return?"+r.query, "", http.Header{"Cookie": {r.cookie}}))
-			assert.Equal(t, http.StatusSeeOther, got.status, got.body)
-			assert.Equal(t, "/thanks", got.location())
-			for _, u := range s.updates.list() {
+			got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, s.URL+"/pay/return?"+r.query, "", http.Header{"Cookie": {r.cookie}}))
+			assert.Equal(t, http.StatusSeeOther, got.Status, got.Body)
+			assert.Equal(t, "/thanks", got.Location())
+			for _, u := range s.Updates.List() {
 				assert.Equal(t, id, u.CheckoutID)
 				if u.Source != pointcheckout.SourcePay {
 					assert.Equal(t, pointcheckout.StatusPaid, u.Status)
@@ -312,24 +313,24 @@ func TestAttackReplay(t *testing.T) {
 
 	t.Run("a declined attempt replayed after the order was paid", func(t *testing.T) {
 		ev.add(evAttacks, 1)
-		s := newShop(t, harnessOpts{})
-		b := s.browser()
-		first, firstID := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardDeclined, "pay")
-		require.Equal(t, "/sorry", b.get(first.location).location)
-		second, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
-		require.Equal(t, "/thanks", b.get(second.location).location)
+		s := shoptest.New(t, shoptest.Options{})
+		b := s.Browser()
+		first, firstID := s.CheckoutAndPay(b, "ORD-1", pointcheckouttest.CardDeclined, "pay")
+		require.Equal(t, "/sorry", b.Get(first.Location).Location)
+		second, _ := s.CheckoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+		require.Equal(t, "/thanks", b.Get(second.Location).Location)
 
-		before := len(s.updates.list())
-		got := s.browser().get(first.location)
-		assert.Equal(t, http.StatusSeeOther, got.status)
-		assert.Equal(t, "/sorry", got.location, "the old attempt's own, verified answer")
-		for _, u := range s.updates.list()[before:] {
+		before := len(s.Updates.List())
+		got := s.Browser().Get(first.Location)
+		assert.Equal(t, http.StatusSeeOther, got.Status)
+		assert.Equal(t, "/sorry", got.Location, "the old attempt's own, verified answer")
+		for _, u := range s.Updates.List()[before:] {
 			// Handed over again, or answered from the result of a moment
 			// ago: either way only the old checkout's own status.
 			assert.Equal(t, firstID, u.CheckoutID, "the update names the old checkout, so the shop can tell")
 			assert.Equal(t, pointcheckout.StatusFailed, u.Status)
 		}
-		assert.Equal(t, pointcheckout.StatusPaid, s.updates.orderStatus("ORD-1"), "a forward-only updater keeps the order paid")
+		assert.Equal(t, pointcheckout.StatusPaid, s.Updates.OrderStatus("ORD-1"), "a forward-only updater keeps the order paid")
 		assertTruthful(t, s)
 	})
 }
@@ -338,12 +339,12 @@ func TestAttackReplay(t *testing.T) {
 // removed from Keys opens nothing, even if it once signed a genuine one.
 func TestAttackRetiredKeys(t *testing.T) {
 	ev := newTally(t)
-	s := newShop(t, harnessOpts{})
-	b := s.browser()
-	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
-	cookie := ck(s.cookie(b, "pc_checkout").Value)
-	token := q(tokenOf(t, back.location))
-	old := s.keys[0]
+	s := shoptest.New(t, shoptest.Options{})
+	b := s.Browser()
+	back, _ := s.CheckoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	cookie := ck(s.Cookie(b, "pc_checkout").Value)
+	token := q(shoptest.TokenOf(t, back.Location))
+	old := s.Keys[0]
 	fresh, err := pointcheckout.GenerateKeyPair()
 	require.NoError(t, err)
 
@@ -362,13 +363,13 @@ func TestAttackRetiredKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev.add(evAttacks, 1)
-			before := len(s.updates.list())
-			f := s.mount(func(c *pointcheckout.Config) { c.Keys = tt.keys })
-			got := send(t, nil, request(t, http.MethodGet, f.srv.URL+"/pay/return?"+tt.query, "", http.Header{"Cookie": {tt.cookie}}))
-			assert.Equal(t, tt.status, got.status, got.body)
-			after := s.updates.list()[before:]
+			before := len(s.Updates.List())
+			f := s.Mount(func(c *pointcheckout.Config) { c.Keys = tt.keys })
+			got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, f.URL+"/pay/return?"+tt.query, "", http.Header{"Cookie": {tt.cookie}}))
+			assert.Equal(t, tt.status, got.Status, got.Body)
+			after := s.Updates.List()[before:]
 			if tt.status == http.StatusSeeOther {
-				assert.Equal(t, "/thanks", got.location())
+				assert.Equal(t, "/thanks", got.Location())
 				require.Len(t, after, 1)
 				assert.Equal(t, pointcheckout.StatusPaid, after[0].Status)
 			} else {
@@ -425,34 +426,34 @@ func TestAttackCheckoutFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev.add(evAttacks, 1)
-			s := newShop(t, harnessOpts{})
-			o := testOrder(t, "ORD-X", 10000, "AED")
+			s := shoptest.New(t, shoptest.Options{})
+			o := shoptest.Order("ORD-X", shoptest.Money(t, 10000, "AED"))
 			tt.mutate(&o)
-			s.orders["x"] = o
-			b := s.browser()
-			resp := send(t, b.client, request(t, http.MethodPost, s.shop.URL+"/pay", url.Values{"order": {"x"}}.Encode(),
+			s.Orders["x"] = o
+			b := s.Browser()
+			resp := shoptest.Send(t, b.Client, shoptest.NewRequest(t, http.MethodPost, s.URL+"/pay", url.Values{"order": {"x"}}.Encode(),
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"}}))
-			assertSafeHeaders(t, resp, []string{strings.TrimPrefix(s.gw.URL, "http://")}, ": pwned", "evil.example")
-			assert.NotContains(t, resp.body, "pwned")
-			assert.NotContains(t, resp.body, "<script>")
-			require.Equal(t, tt.want, resp.status, resp.body)
+			assertSafeHeaders(t, resp, []string{strings.TrimPrefix(s.Gateway.URL, "http://")}, ": pwned", "evil.example")
+			assert.NotContains(t, resp.Body, "pwned")
+			assert.NotContains(t, resp.Body, "<script>")
+			require.Equal(t, tt.want, resp.Status, resp.Body)
 			if tt.want != http.StatusSeeOther {
 				if tt.want == http.StatusInternalServerError {
-					for _, r := range s.gw.Requests() {
+					for _, r := range s.Gateway.Requests() {
 						assert.NotEqual(t, pointcheckouttest.EndpointCreate, r.Endpoint, "refused before any network call")
 					}
 				}
-				assert.Empty(t, s.gw.Checkouts())
-				assert.Empty(t, s.updates.list())
-				assert.Empty(t, resp.header.Values("Set-Cookie"))
+				assert.Empty(t, s.Gateway.Checkouts())
+				assert.Empty(t, s.Updates.List())
+				assert.Empty(t, resp.Header.Values("Set-Cookie"))
 				return
 			}
 			// The return page shows the order id: it must be escaped.
-			id := s.checkoutIDFor(resp.location())
-			got := send(t, b.client, request(t, http.MethodGet, s.returnURL(id), "", nil))
-			assert.Equal(t, http.StatusOK, got.status)
-			assert.Contains(t, got.body, "Confirming your payment")
-			assert.NotContains(t, got.body, "<script>")
+			id := s.CheckoutIDFor(resp.Location())
+			got := shoptest.Send(t, b.Client, shoptest.NewRequest(t, http.MethodGet, s.ReturnURL(id), "", nil))
+			assert.Equal(t, http.StatusOK, got.Status)
+			assert.Contains(t, got.Body, "Confirming your payment")
+			assert.NotContains(t, got.Body, "<script>")
 			assertSafeHeaders(t, got, nil, ": pwned")
 			assertTruthful(t, s)
 		})
@@ -479,24 +480,24 @@ func TestAttackOptionalFieldsStayInTheBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev.add(evAttacks, 1)
-			s := newShop(t, harnessOpts{})
-			o := testOrder(t, "ORD-X", 10000, "AED")
+			s := shoptest.New(t, shoptest.Options{})
+			o := shoptest.Order("ORD-X", shoptest.Money(t, 10000, "AED"))
 			tt.mutate(&o)
-			s.orders["x"] = o
-			resp := s.pay(s.browser(), "x")
-			for _, r := range s.gw.Requests() {
+			s.Orders["x"] = o
+			resp := s.Pay(s.Browser(), "x")
+			for _, r := range s.Gateway.Requests() {
 				for k := range r.Header {
 					assert.NotEqual(t, "X-Injected", k)
 				}
 				assert.NotContains(t, string(r.Body), "\r\n", "raw CR/LF in the JSON body")
 			}
-			switch resp.status {
+			switch resp.Status {
 			case http.StatusSeeOther:
-				assert.True(t, strings.HasPrefix(resp.location, s.gw.URL+"/checkout/"))
+				assert.True(t, strings.HasPrefix(resp.Location, s.Gateway.URL+"/checkout/"))
 			case http.StatusInternalServerError:
-				assert.Empty(t, s.gw.Checkouts(), "refused before the network")
+				assert.Empty(t, s.Gateway.Checkouts(), "refused before the network")
 			default:
-				t.Fatalf("unexpected answer %d: %s", resp.status, resp.body)
+				t.Fatalf("unexpected answer %d: %s", resp.Status, resp.Body)
 			}
 		})
 	}
@@ -524,29 +525,29 @@ func TestAttackCrossSitePay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newShop(t, harnessOpts{})
-			host := strings.TrimPrefix(s.shop.URL, "http://")
+			s := shoptest.New(t, shoptest.Options{})
+			host := strings.TrimPrefix(s.URL, "http://")
 			h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 			for k, vs := range tt.header {
 				for _, v := range vs {
-					h.Add(k, strings.ReplaceAll(strings.ReplaceAll(v, "SHOP.", host+"."), "SHOP", s.shop.URL))
+					h.Add(k, strings.ReplaceAll(strings.ReplaceAll(v, "SHOP.", host+"."), "SHOP", s.URL))
 				}
 			}
 			body := url.Values{"order": {"ORD-1"}}.Encode()
-			target := s.shop.URL + "/pay"
+			target := s.URL + "/pay"
 			if tt.method == http.MethodGet {
 				target += "?" + body
 			}
-			got := send(t, nil, request(t, tt.method, target, body, h))
-			assert.Equal(t, tt.status, got.status, got.body)
+			got := shoptest.Send(t, nil, shoptest.NewRequest(t, tt.method, target, body, h))
+			assert.Equal(t, tt.status, got.Status, got.Body)
 			if tt.status == http.StatusSeeOther {
 				return
 			}
 			ev.add(evAttacks, 1)
-			assert.Empty(t, s.gw.Checkouts(), "no checkout created")
-			assert.Empty(t, s.updates.list())
-			assert.Empty(t, got.header.Values("Set-Cookie"))
-			assert.Empty(t, got.location())
+			assert.Empty(t, s.Gateway.Checkouts(), "no checkout created")
+			assert.Empty(t, s.Updates.List())
+			assert.Empty(t, got.Header.Values("Set-Cookie"))
+			assert.Empty(t, got.Location())
 		})
 	}
 }
@@ -599,8 +600,8 @@ func TestAttackOpenRedirects(t *testing.T) {
 	ev := newTally(t)
 
 	t.Run("payment page URL from the API", func(t *testing.T) {
-		probe := newShop(t, harnessOpts{})
-		gwHost := strings.TrimPrefix(probe.gw.URL, "http://")
+		probe := shoptest.New(t, shoptest.Options{})
+		gwHost := strings.TrimPrefix(probe.Gateway.URL, "http://")
 		for _, tt := range []struct{ name, redirect string }{
 			{"foreign host", "https://evil.example/checkout/abc"},
 			{"foreign host, plain http", "http://evil.example/checkout/abc"},
@@ -620,32 +621,32 @@ func TestAttackOpenRedirects(t *testing.T) {
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				ev.add(evAttacks, 1)
-				s := newShop(t, harnessOpts{})
-				f := s.mount(func(c *pointcheckout.Config) { c.Client = redirectRewriter(t, s.gw, tt.redirect) })
-				got := payAt(s.browser(), f.srv.URL, "ORD-1")
-				assert.Equal(t, http.StatusBadGateway, got.status, got.body)
-				assert.Empty(t, got.location)
-				assert.Empty(t, s.updates.list(), "the order is not touched")
-				cos := s.gw.Checkouts()
+				s := shoptest.New(t, shoptest.Options{})
+				f := s.Mount(func(c *pointcheckout.Config) { c.Client = redirectRewriter(t, s.Gateway, tt.redirect) })
+				got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
+				assert.Equal(t, http.StatusBadGateway, got.Status, got.Body)
+				assert.Empty(t, got.Location)
+				assert.Empty(t, s.Updates.List(), "the order is not touched")
+				cos := s.Gateway.Checkouts()
 				require.Len(t, cos, 1)
 				assert.Equal(t, pointcheckout.StatusCancelled, cos[0].Status, "the checkout nobody will see is cancelled")
-				assert.Contains(t, s.logs.String(), "payment page URL refused")
+				assert.Contains(t, s.Logs.String(), "payment page URL refused")
 			})
 		}
 	})
 
 	t.Run("plain-http payment page in a live environment", func(t *testing.T) {
 		ev.add(evAttacks, 1)
-		s := newShop(t, harnessOpts{})
-		env := s.gw.Environment()
+		s := shoptest.New(t, shoptest.Options{})
+		env := s.Gateway.Environment()
 		env.Live = true
-		live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: pointcheckout.NewSecret(s.gw.Secret), Environment: env})
+		live, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.Gateway.Key, Secret: pointcheckout.NewSecret(s.Gateway.Secret), Environment: env})
 		require.NoError(t, err)
-		f := s.mount(func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example" })
-		got := payAt(s.browser(), f.srv.URL, "ORD-1")
-		assert.Equal(t, http.StatusBadGateway, got.status)
-		assert.Empty(t, got.location)
-		assert.Empty(t, s.updates.list())
+		f := s.Mount(func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example" })
+		got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
+		assert.Equal(t, http.StatusBadGateway, got.Status)
+		assert.Empty(t, got.Location)
+		assert.Empty(t, s.Updates.List())
 	})
 
 	t.Run("success and failure URLs", func(t *testing.T) {
@@ -656,8 +657,8 @@ func TestAttackOpenRedirects(t *testing.T) {
 		} {
 			for _, field := range []string{"SuccessURL", "FailureURL"} {
 				t.Run(field+" "+u, func(t *testing.T) {
-					s := newShop(t, harnessOpts{})
-					cfg := s.config()
+					s := shoptest.New(t, shoptest.Options{})
+					cfg := s.Config()
 					if field == "SuccessURL" {
 						cfg.SuccessURL = u
 					} else {
@@ -679,8 +680,8 @@ func TestAttackOpenRedirects(t *testing.T) {
 		for _, p := range []string{"//evil.example", `/\evil.example`, "pay", "/pay?x", "/pay#x", "/pay\r\n"} {
 			t.Run(p, func(t *testing.T) {
 				ev.add(evAttacks, 1)
-				s := newShop(t, harnessOpts{})
-				cfg := s.config()
+				s := shoptest.New(t, shoptest.Options{})
+				cfg := s.Config()
 				cfg.Prefix = p
 				_, err := pointcheckout.New(cfg)
 				assert.Error(t, err)
@@ -693,8 +694,8 @@ func TestAttackOpenRedirects(t *testing.T) {
 			mu   sync.Mutex
 			seen []string
 		)
-		s := newShop(t, harnessOpts{})
-		f := s.mount(func(c *pointcheckout.Config) {
+		s := shoptest.New(t, shoptest.Options{})
+		f := s.Mount(func(c *pointcheckout.Config) {
 			c.RenderPage = func(w http.ResponseWriter, r *http.Request, p pointcheckout.Page) {
 				mu.Lock()
 				seen = append(seen, p.RefreshURL)
@@ -703,12 +704,12 @@ func TestAttackOpenRedirects(t *testing.T) {
 				_, _ = io.WriteString(w, "refresh="+p.RefreshURL)
 			}
 		})
-		b := s.browser()
-		p := payAt(b, f.srv.URL, "ORD-1")
-		require.Equal(t, http.StatusSeeOther, p.status)
-		ret := s.returnURL(s.checkoutIDFor(p.location))
-		tok := tokenOf(t, ret)
-		host := strings.TrimPrefix(f.srv.URL, "http://")
+		b := s.Browser()
+		p := shoptest.PayAt(b, f.URL, "ORD-1")
+		require.Equal(t, http.StatusSeeOther, p.Status)
+		ret := s.ReturnURL(s.CheckoutIDFor(p.Location))
+		tok := shoptest.TokenOf(t, ret)
+		host := strings.TrimPrefix(f.URL, "http://")
 		raw := []string{
 			"GET http://evil.example/pay/return?t=" + tok + " HTTP/1.1\r\nHost: evil.example\r\n",
 			"GET /pay/return?t=" + tok + "&next=//evil.example HTTP/1.1\r\nHost: " + host + "\r\n",
@@ -730,11 +731,11 @@ func TestAttackOpenRedirects(t *testing.T) {
 
 		// The default page: the refresh target is the escaped local path.
 		ev.add(evAttacks, 1)
-		got := send(t, nil, request(t, http.MethodGet, s.shop.URL+"/pay/return?t="+tok+`&x="><script>alert(1)</script>;url=https://evil.example`, "", nil))
-		require.Equal(t, http.StatusOK, got.status)
-		assert.Contains(t, got.body, `content="1;url=/pay/return?t=`)
-		assert.NotContains(t, got.body, "<script>alert")
-		assert.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", got.header.Get("Content-Security-Policy"))
+		got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, s.URL+"/pay/return?t="+tok+`&x="><script>alert(1)</script>;url=https://evil.example`, "", nil))
+		require.Equal(t, http.StatusOK, got.Status)
+		assert.Contains(t, got.Body, `content="1;url=/pay/return?t=`)
+		assert.NotContains(t, got.Body, "<script>alert")
+		assert.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", got.Header.Get("Content-Security-Policy"))
 		assertNoMoneyUpdate(t, s, "ORD-1")
 	})
 
@@ -745,9 +746,9 @@ func TestAttackOpenRedirects(t *testing.T) {
 			{"X-Forwarded-Host": {"evil.example"}, "Forwarded": {"host=evil.example"}},
 		} {
 			ev.add(evAttacks, 1)
-			s := newShop(t, harnessOpts{})
-			f := s.mount(func(c *pointcheckout.Config) { c.ReturnBaseURL = "https://shop.example/store" })
-			req := request(t, http.MethodPost, f.srv.URL+"/pay", "order=ORD-1", http.Header{
+			s := shoptest.New(t, shoptest.Options{})
+			f := s.Mount(func(c *pointcheckout.Config) { c.ReturnBaseURL = "https://shop.example/store" })
+			req := shoptest.NewRequest(t, http.MethodPost, f.URL+"/pay", "order=ORD-1", http.Header{
 				"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"}})
 			for k, v := range hdr {
 				if k == "Host" {
@@ -756,9 +757,9 @@ func TestAttackOpenRedirects(t *testing.T) {
 				}
 				req.Header[k] = v
 			}
-			got := send(t, nil, req)
-			require.Equal(t, http.StatusSeeOther, got.status, got.body)
-			ret, err := url.Parse(s.returnURL(s.checkoutIDFor(got.location())))
+			got := shoptest.Send(t, nil, req)
+			require.Equal(t, http.StatusSeeOther, got.Status, got.Body)
+			ret, err := url.Parse(s.ReturnURL(s.CheckoutIDFor(got.Location())))
 			require.NoError(t, err)
 			assert.Equal(t, "https", ret.Scheme)
 			assert.Equal(t, "shop.example", ret.Host)
@@ -768,14 +769,14 @@ func TestAttackOpenRedirects(t *testing.T) {
 
 	t.Run("return URL without ReturnBaseURL ignores forwarded-host headers", func(t *testing.T) {
 		ev.add(evAttacks, 1)
-		s := newShop(t, harnessOpts{})
-		got := send(t, nil, request(t, http.MethodPost, s.shop.URL+"/pay", "order=ORD-1", http.Header{
+		s := shoptest.New(t, shoptest.Options{})
+		got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodPost, s.URL+"/pay", "order=ORD-1", http.Header{
 			"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"},
 			"X-Forwarded-Host": {"evil.example"}, "Forwarded": {"host=evil.example"}}))
-		require.Equal(t, http.StatusSeeOther, got.status)
-		ret, err := url.Parse(s.returnURL(s.checkoutIDFor(got.location())))
+		require.Equal(t, http.StatusSeeOther, got.Status)
+		ret, err := url.Parse(s.ReturnURL(s.CheckoutIDFor(got.Location())))
 		require.NoError(t, err)
-		assert.Equal(t, strings.TrimPrefix(s.shop.URL, "http://"), ret.Host)
+		assert.Equal(t, strings.TrimPrefix(s.URL, "http://"), ret.Host)
 	})
 }
 
@@ -803,40 +804,40 @@ func rawExchange(t *testing.T, hostport, raw string) (int, string) {
 // secret when the API refuses it, not the cookie keys, not a reference.
 func TestAttackSecretsNeverShown(t *testing.T) {
 	ev := newTally(t)
-	s := newShop(t, harnessOpts{})
+	s := shoptest.New(t, shoptest.Options{})
 	const wrongSecret = "wrong-secret-0123456789abcdef"
-	bad, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.gw.Key, Secret: pointcheckout.NewSecret(wrongSecret), Environment: s.gw.Environment()})
+	bad, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: s.Gateway.Key, Secret: pointcheckout.NewSecret(wrongSecret), Environment: s.Gateway.Environment()})
 	require.NoError(t, err)
-	f := s.mount(func(c *pointcheckout.Config) { c.Client = bad })
+	f := s.Mount(func(c *pointcheckout.Config) { c.Client = bad })
 
 	ev.add(evAttacks, 1)
-	got := payAt(s.browser(), f.srv.URL, "ORD-1")
-	assert.Equal(t, http.StatusBadGateway, got.status)
-	assert.NotContains(t, got.body, wrongSecret)
-	assert.NotContains(t, got.body, "401", "no error details on the page")
+	got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
+	assert.Equal(t, http.StatusBadGateway, got.Status)
+	assert.NotContains(t, got.Body, wrongSecret)
+	assert.NotContains(t, got.Body, "401", "no error details on the page")
 
-	b := s.browser()
-	back, _ := s.checkoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
-	cookie := s.cookie(b, "pc_checkout").Value
+	b := s.Browser()
+	back, _ := s.CheckoutAndPay(b, "ORD-1", pointcheckouttest.CardPaid, "pay")
+	cookie := s.Cookie(b, "pc_checkout").Value
 	ev.add(evAttacks, 1)
-	tampered := send(t, nil, request(t, http.MethodGet, s.shop.URL+"/pay/return?t="+flip(tokenOf(t, back.location)), "", http.Header{"Cookie": {ck(flip(cookie))}}))
-	assert.Equal(t, http.StatusBadRequest, tampered.status)
+	tampered := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodGet, s.URL+"/pay/return?t="+shoptest.Flip(shoptest.TokenOf(t, back.Location)), "", http.Header{"Cookie": {ck(shoptest.Flip(cookie))}}))
+	assert.Equal(t, http.StatusBadRequest, tampered.Status)
 	ev.add(evAttacks, 1)
-	s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.WrongAmount())
-	mismatch := b.get(back.location)
-	assert.Equal(t, http.StatusBadGateway, mismatch.status)
+	s.Gateway.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.WrongAmount())
+	mismatch := b.Get(back.Location)
+	assert.Equal(t, http.StatusBadGateway, mismatch.Status)
 
-	logs := s.logs.String()
-	pages := got.body + tampered.body + mismatch.body
-	hashKey, blockKey, _ := strings.Cut(s.keys[0].Encode(), ":")
-	for _, secret := range []string{wrongSecret, s.gw.Secret, cookie, flip(cookie), hashKey, blockKey, s.keys[0].Encode()} {
+	logs := s.Logs.String()
+	pages := got.Body + tampered.Body + mismatch.Body
+	hashKey, blockKey, _ := strings.Cut(s.Keys[0].Encode(), ":")
+	for _, secret := range []string{wrongSecret, s.Gateway.Secret, cookie, shoptest.Flip(cookie), hashKey, blockKey, s.Keys[0].Encode()} {
 		assert.NotContains(t, logs, secret)
 		assert.NotContains(t, pages, secret)
 	}
 	// The return token is the shopper's own URL (the retry link repeats
 	// it); it never goes to the logs.
-	assert.NotContains(t, logs, tokenOf(t, back.location))
-	assert.NotContains(t, mismatch.body, "100.01", "the mismatching amount is not shown to the shopper")
+	assert.NotContains(t, logs, shoptest.TokenOf(t, back.Location))
+	assert.NotContains(t, mismatch.Body, "100.01", "the mismatching amount is not shown to the shopper")
 	assert.Contains(t, logs, "does not match")
 }
 
@@ -850,15 +851,15 @@ func TestReturnURLSchemeBehindProxies(t *testing.T) {
 		{" https ,http", "https"}, {"http, https", "http"}, {"httpsx", "http"},
 	} {
 		t.Run(tt.proto, func(t *testing.T) {
-			s := newShop(t, harnessOpts{})
-			got := send(t, nil, request(t, http.MethodPost, s.shop.URL+"/pay", "order=ORD-1", http.Header{
+			s := shoptest.New(t, shoptest.Options{})
+			got := shoptest.Send(t, nil, shoptest.NewRequest(t, http.MethodPost, s.URL+"/pay", "order=ORD-1", http.Header{
 				"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"},
 				"X-Forwarded-Proto": {tt.proto}}))
-			require.Equal(t, http.StatusSeeOther, got.status, got.body)
-			ret, err := url.Parse(s.returnURL(s.checkoutIDFor(got.location())))
+			require.Equal(t, http.StatusSeeOther, got.Status, got.Body)
+			ret, err := url.Parse(s.ReturnURL(s.CheckoutIDFor(got.Location())))
 			require.NoError(t, err)
 			assert.Equal(t, tt.scheme, ret.Scheme)
-			for _, c := range got.header.Values("Set-Cookie") {
+			for _, c := range got.Header.Values("Set-Cookie") {
 				assert.Equal(t, tt.scheme == "https", strings.Contains(c, "; Secure"), "cookie and return URL agree: %s", c)
 			}
 		})

@@ -1,4 +1,4 @@
-package pointcheckout_test
+package suite
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
@@ -52,15 +53,12 @@ import (
 // shop logs. The difference between the two is what the package adds.
 func BenchmarkFlow(b *testing.B) {
 	b.Run("package", func(b *testing.B) {
-		gw := pointcheckouttest.NewServer()
-		defer gw.Close()
-		shop := newPackageShop(b, gw)
-		defer shop.close()
-		runFlows(b, gw, shop.srv.URL, shop.ids)
+		shop := newPackageShop(b)
+		runFlows(b, shop.Gateway, shop.URL, shop.ids)
 	})
 	b.Run("handwritten", func(b *testing.B) {
-		gw := pointcheckouttest.NewServer()
-		defer gw.Close()
+		// The same sandbox as the package's shop: on a test clock.
+		gw := shoptest.NewGateway(b, pointcheckouttest.WithClock(shoptest.NewClock().Now))
 		shop := newHandwrittenShop(gw)
 		defer shop.close()
 		runFlows(b, gw, shop.srv.URL, shop.ids)
@@ -181,52 +179,37 @@ func (x *orderIndex) get(order string) string {
 // benchAmount is every benchmark order's total, 123.45 AED.
 const benchMinor, benchCurrency = 12345, "AED"
 
-// packageShop is the package's Handler behind Middleware on an httptest
-// server, logging nothing (as the hand-written shop).
+// packageShop is the harness's shop with the configuration a shop would
+// write for the same flow, logging nothing (as the hand-written shop), and
+// the order index as its updater.
 type packageShop struct {
-	srv *httptest.Server
+	*shoptest.Shop
 	ids *orderIndex
 }
 
-func newPackageShop(b *testing.B, gw *pointcheckouttest.Server) *packageShop {
-	key, err := pointcheckout.GenerateKeyPair()
-	if err != nil {
-		b.Fatal(err)
-	}
-	amount, err := pointcheckout.NewMoney(benchMinor, benchCurrency)
-	if err != nil {
-		b.Fatal(err)
-	}
+func newPackageShop(b *testing.B) *packageShop {
 	ids := newOrderIndex()
-	h, err := pointcheckout.New(pointcheckout.Config{
-		Client: gw.Client(),
-		Orders: pointcheckout.OrdersFunc(func(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
-			return &pointcheckout.CheckoutRequest{
-				OrderID:        r.PostFormValue("order"),
-				Amount:         amount,
-				Items:          []pointcheckout.Item{{Name: "Dates, 1 kg", Quantity: 1, LineTotal: amount}},
-				Customer:       pointcheckout.Customer{FirstName: "Test", LastName: "Shopper", Email: "shopper@example.com"},
-				BillingAddress: pointcheckout.Address{Name: "Test Shopper", Address1: "1 Palm St", City: "Dubai", Country: "AE"},
-			}, nil
-		}),
-		Updater: pointcheckout.OrderUpdaterFunc(func(_ context.Context, u pointcheckout.Update) error {
-			ids.put(u.OrderID, u.CheckoutID, u.Status.String())
-			return nil
-		}),
-		Keys:        []pointcheckout.KeyPair{key},
-		SuccessURL:  "/thanks",
-		FailureURL:  "/sorry",
-		PollTimeout: -1,
-		Logger:      slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	landing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	return &packageShop{srv: httptest.NewServer(h.Middleware(landing)), ids: ids}
+	amount := shoptest.Money(b, benchMinor, benchCurrency)
+	s := shoptest.New(b, shoptest.Options{Configure: func(s *shoptest.Shop, c *pointcheckout.Config) {
+		*c = pointcheckout.Config{
+			Client: s.Gateway.Client(),
+			Orders: pointcheckout.OrdersFunc(func(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
+				o := shoptest.Order(r.PostFormValue("order"), amount)
+				return &o, nil
+			}),
+			Updater: pointcheckout.OrderUpdaterFunc(func(_ context.Context, u pointcheckout.Update) error {
+				ids.put(u.OrderID, u.CheckoutID, u.Status.String())
+				return nil
+			}),
+			Keys:        s.Keys,
+			SuccessURL:  "/thanks",
+			FailureURL:  "/sorry",
+			PollTimeout: -1,
+			Logger:      slog.New(slog.DiscardHandler),
+		}
+	}})
+	return &packageShop{Shop: s, ids: ids}
 }
-
-func (s *packageShop) close() { s.srv.Close() }
 
 // handwrittenShop is a minimal hand-written integration: net/http and
 // encoding/json only, no verification, no cookies.
