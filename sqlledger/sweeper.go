@@ -32,6 +32,9 @@ type SweeperConfig struct {
 	// Batch is how many attempts one claim takes (and one Reconcile
 	// call resolves); default DefaultSweepBatch.
 	Batch int
+	// OnClaim, if set, is called with each batch this instance claimed,
+	// before it is resolved: for logs and metrics of who checked what.
+	OnClaim func(ctx context.Context, claimed []pointcheckout.Attempt)
 }
 
 // Sweeper resolves the open attempts of a Ledger through a Handler's
@@ -135,6 +138,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 			break
 		}
 		rep.Claimed += len(claimed)
+		if s.cfg.OnClaim != nil {
+			s.cfg.OnClaim(ctx, claimed)
+		}
 		if !s.ledger.keepOthers {
 			n, err := s.cancelPaidOrders(ctx, claimed)
 			rep.Cancelled += n

@@ -210,7 +210,7 @@ func TestRateLimitsSpareAShopper(t *testing.T) {
 	}
 	o, err := ts.orders.get(context.Background(), orderID)
 	require.NoError(t, err)
-	c, ok := ts.sandbox.Checkout(o.CheckoutID)
+	c, ok := ts.sandbox.Checkout(o.attempt(t).Ref.CheckoutID)
 	require.True(t, ok)
 	// The confirming page reloads every 3s: a minute of it is 20 returns.
 	for i := range 20 {

@@ -40,12 +40,22 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 		var (
 			ledgers  []*sqlledger.Ledger
 			sweepers []*sqlledger.Sweeper
+			// What OnClaim reported, across the instances.
+			claimMu sync.Mutex
+			claims  []string
 		)
+		onClaim := func(_ context.Context, claimed []pointcheckout.Attempt) {
+			claimMu.Lock()
+			defer claimMu.Unlock()
+			for _, a := range claimed {
+				claims = append(claims, a.Ref.CheckoutID)
+			}
+		}
 		for range 3 {
 			l, _ := d.ledger(t, sqlledger.Config{Client: gw.Client(), Now: clk.Now})
 			ledgers = append(ledgers, l)
 			// Small batches, so the instances' claims interleave.
-			sweepers = append(sweepers, l.NewSweeper(handler(t, gw, l), sqlledger.SweeperConfig{Interval: interval, MinAge: time.Minute, Batch: 3}))
+			sweepers = append(sweepers, l.NewSweeper(handler(t, gw, l), sqlledger.SweeperConfig{Interval: interval, MinAge: time.Minute, Batch: 3, OnClaim: onClaim}))
 		}
 
 		var open []string
@@ -66,6 +76,7 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 		round := func(name string, want []string) {
 			t.Helper()
 			gw.ResetRequests()
+			claims = nil
 			var wg sync.WaitGroup
 			reports := make([]sqlledger.SweepReport, len(sweepers))
 			for i, sw := range sweepers {
@@ -94,6 +105,8 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 			sort.Strings(want)
 			assert.Equal(t, want, ids, "%s: the attempts asked about", name)
 			assert.Equal(t, len(want), claimed, "%s: claims", name)
+			sort.Strings(claims)
+			assert.Equal(t, want, claims, "%s: the attempts OnClaim was told of", name)
 			t.Logf("%s %s: %d open attempts claimed %v by the three sweepers", d.name, name, claimed, per)
 		}
 
