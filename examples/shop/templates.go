@@ -30,8 +30,8 @@ type pages struct {
 // are shown in loc, with its zone.
 func newPages(loc *time.Location) (*pages, error) {
 	funcs := template.FuncMap{
-		"when":          func(t time.Time) string { return when(t, loc) },
-		"isoTime":       func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
+		"when":        func(t time.Time) string { return when(t, loc) },
+		"isoTime":     func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
 		"statusClass": statusClass,
 		"statusText":  statusText,
 		"adminText":   adminText,
