@@ -75,6 +75,20 @@ func TestReadSettings(t *testing.T) {
 			want: settings{Addr: "127.0.0.1:8080", BaseURL: "https://shop.example.com", DBPath: "shop.db", ReconcileEvery: time.Minute, Env: envSandbox, AdminPassword: "pw",
 				Warnings: []string{"the shop listens on loopback behind https://shop.example.com: if a reverse proxy forwards to it, set SHOP_TRUSTED_PROXIES=127.0.0.1 so that rate limits apply to each client rather than to the proxy"}},
 		},
+		{
+			name: "PostgreSQL, an instance name and a shared sandbox",
+			env: map[string]string{
+				"SHOP_DATABASE_URL": "postgres://shop@127.0.0.1:5432/shop", "SHOP_INSTANCE": "shop-1",
+				"POINTCHECKOUT_ENV": "custom", "POINTCHECKOUT_BASE_URL": "http://127.0.0.1:8089/mer/v2.0/",
+				"POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": "s", "SHOP_ADMIN_PASSWORD": "pw",
+			},
+			want: settings{Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", DBPath: "shop.db", ReconcileEvery: time.Minute,
+				DatabaseURL: "postgres://shop@127.0.0.1:5432/shop", Instance: "shop-1", Env: envCustom,
+				GatewayURL: "http://127.0.0.1:8089/mer/v2.0/", APIKey: "k", APISecret: "s", AdminPassword: "pw"},
+		},
+		{name: "a database URL that is not PostgreSQL's", env: map[string]string{"SHOP_DATABASE_URL": "mysql://u:" + secret + "@db/shop"}, wantErr: "SHOP_DATABASE_URL: want a PostgreSQL URL"},
+		{name: "an instance name unfit for a header", env: map[string]string{"SHOP_INSTANCE": "shop 1\r\n"}, wantErr: "SHOP_INSTANCE"},
+		{name: "a custom gateway without its URL", env: map[string]string{"POINTCHECKOUT_ENV": "custom", "POINTCHECKOUT_API_KEY": "k", "POINTCHECKOUT_API_SECRET": secret}, wantErr: "POINTCHECKOUT_ENV=custom needs POINTCHECKOUT_BASE_URL"},
 		{name: "public address needs a base URL", env: map[string]string{"SHOP_ADDR": ":8080", "SHOP_ADMIN_PASSWORD": "pw"}, wantErr: "SHOP_BASE_URL is required"},
 		{name: "public address needs an admin password", env: map[string]string{"SHOP_ADDR": "0.0.0.0:80", "SHOP_BASE_URL": "https://shop.example.com"}, wantErr: "SHOP_ADMIN_PASSWORD is required: SHOP_ADDR is not a loopback address"},
 		{
