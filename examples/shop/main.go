@@ -22,7 +22,8 @@
 // header and the logs), SHOP_ADMIN_PASSWORD (guards /admin; required
 // unless the shop is reachable from this machine only and pays on the
 // sandbox), SHOP_TRUSTED_PROXIES (reverse proxies whose X-Forwarded-For is
-// believed), SHOP_TIMEZONE (default the machine's) and
+// believed), SHOP_RATE_LIMIT_SCALE (multiplies the shop-wide request
+// limits, default 1), SHOP_TIMEZONE (default the machine's) and
 // SHOP_RECONCILE_EVERY (default 1m).
 package main
 
@@ -137,6 +138,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 		Client: client, Keys: keys, BaseURL: base,
 		AdminPassword: st.AdminPassword, TrustedProxies: st.TrustedProxies,
 		Location: st.Location, Logger: log, SweepEvery: st.ReconcileEvery,
+		Limits: defaultLimits().scaleTotals(st.RateScale),
 	})
 	var dbErr *dbError
 	if errors.As(err, &dbErr) {

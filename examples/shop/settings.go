@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type settings struct {
 	// Location is the time zone pages show times in (SHOP_TIMEZONE, an
 	// IANA name; default the machine's).
 	Location *time.Location
+	// RateScale multiplies the shop-wide request limits, for a shop with
+	// more traffic (SHOP_RATE_LIMIT_SCALE, default 1); per-client limits
+	// stay as they are.
+	RateScale int
 	// APIKey, APISecret and Env select the gateway (POINTCHECKOUT_API_KEY,
 	// POINTCHECKOUT_API_SECRET, POINTCHECKOUT_ENV). Env is "sandbox" for
 	// the built-in sandbox, the default when neither key nor secret is set.
@@ -108,6 +113,11 @@ func readSettings(getenv func(string) string) (settings, error) {
 	if !validInstance(s.Instance) {
 		return settings{}, fmt.Errorf("SHOP_INSTANCE %q: use letters, digits, '-', '_' and '.' (at most 64)", clip(s.Instance))
 	}
+	scale, err := strconv.Atoi(or("SHOP_RATE_LIMIT_SCALE", "1"))
+	if err != nil || scale < 1 || scale > 1000 {
+		return settings{}, errors.New("SHOP_RATE_LIMIT_SCALE: want a whole number from 1 to 1000")
+	}
+	s.RateScale = scale
 	every, err := time.ParseDuration(or("SHOP_RECONCILE_EVERY", "1m"))
 	if err != nil || every < time.Second {
 		return settings{}, fmt.Errorf("SHOP_RECONCILE_EVERY: want a Go duration of at least 1s, such as 30s or 5m")
