@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -147,4 +148,67 @@ func (s *Shop) closeOrder(w http.ResponseWriter, r *http.Request) {
 		q.Set("why", "unavailable")
 	}
 	http.Redirect(w, r, "/admin?"+q.Encode(), http.StatusSeeOther)
+}
+
+// exportOrder is one order in GET /admin/orders.json: what the shop
+// recorded, for a load test to check against the gateway.
+type exportOrder struct {
+	ID       string                     `json:"id"`
+	Amount   string                     `json:"amount"`
+	Method   string                     `json:"method"`
+	Payment  pointcheckout.PaymentState `json:"payment"`
+	Attempts []exportAttempt            `json:"attempts"`
+	// Changes are the payment state changes OrderChanged delivered, in
+	// order, with the instance each reached.
+	Changes []exportChange `json:"changes"`
+}
+
+type exportAttempt struct {
+	CheckoutID string `json:"checkoutId"`
+	RequestID  string `json:"requestId"`
+	Status     string `json:"status"`
+}
+
+type exportChange struct {
+	Before   string `json:"before"`
+	After    string `json:"after"`
+	Instance string `json:"instance"`
+}
+
+// exportOrders answers every order with its attempts and payment changes
+// as JSON.
+func (s *Shop) exportOrders(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.orders.list(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY created_at`)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+		return
+	}
+	changes, err := s.orders.changes(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+		return
+	}
+	out := make([]exportOrder, 0, len(list))
+	for _, o := range list {
+		attempts, err := s.ledger.Attempts(ctx, o.ID)
+		if err != nil {
+			s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+			return
+		}
+		e := exportOrder{ID: o.ID, Amount: o.Amount.String(), Method: string(o.Method), Payment: o.Payment,
+			Attempts: []exportAttempt{}, Changes: changes[o.ID]}
+		if e.Changes == nil {
+			e.Changes = []exportChange{}
+		}
+		for _, a := range attempts {
+			e.Attempts = append(e.Attempts, exportAttempt{CheckoutID: a.Ref.CheckoutID, RequestID: a.Ref.RequestID, Status: a.Status.String()})
+		}
+		out = append(out, e)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		s.log.WarnContext(ctx, "export orders", "error", err)
+	}
 }

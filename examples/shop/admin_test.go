@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -216,4 +217,40 @@ func TestNewRefusesAnOpenAdmin(t *testing.T) {
 			shop.Close()
 		})
 	}
+}
+
+// TestAdminExportsOrders: /admin/orders.json lists every order with its
+// attempts and the payment changes the shop received, behind the admin
+// password.
+func TestAdminExportsOrders(t *testing.T) {
+	ts := newTestShopWith(t, func(c *Config) { c.AdminPassword = "pw"; c.Instance = "i-1" })
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	co := ts.sandbox.Checkouts()
+	require.Len(t, co, 1)
+	require.NoError(t, ts.sandbox.Complete(co[0].ID, pointcheckout.StatusPaid))
+	s.get(co[0].ReturnURL)
+
+	get := func(pass string) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+"/admin/orders.json", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth("admin", pass)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		return resp
+	}
+	resp := get("wrong")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp = get("pw")
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var got []exportOrder
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, []exportOrder{{
+		ID: orderID, Amount: "120.00 AED", Method: "card", Payment: pointcheckout.PaymentPaid,
+		Attempts: []exportAttempt{{CheckoutID: co[0].ID, RequestID: co[0].RequestID, Status: "PAID"}},
+		Changes:  []exportChange{{Before: "none", After: "pending", Instance: "i-1"}, {Before: "pending", After: "paid", Instance: "i-1"}},
+	}}, got)
 }

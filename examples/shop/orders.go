@@ -285,3 +285,23 @@ func (s *orderStore) setPayment(ctx context.Context, tx *sql.Tx, orderID string,
 	}
 	return nil
 }
+
+// changes reads every payment change OrderChanged recorded, by order, in
+// the order they were made.
+func (s *orderStore) changes(ctx context.Context) (map[string][]exportChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT order_id, state_before, state_after, instance FROM payment_changes ORDER BY at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]exportChange{}
+	for rows.Next() {
+		var id string
+		var c exportChange
+		if err := rows.Scan(&id, &c.Before, &c.After, &c.Instance); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], c)
+	}
+	return out, rows.Err()
+}

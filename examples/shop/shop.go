@@ -244,6 +244,7 @@ func (s *Shop) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", s.showOrder)
 	mux.HandleFunc("GET /orders/{id}/pay", s.payOrder)
 	mux.Handle("GET /admin", s.adminOnly(http.HandlerFunc(s.admin)))
+	mux.Handle("GET /admin/orders.json", s.adminOnly(http.HandlerFunc(s.exportOrders)))
 	mux.Handle("POST /admin/reconcile", s.adminOnly(http.HandlerFunc(s.reconcileNow)))
 	mux.Handle("POST /admin/orders/{id}/close", s.adminOnly(http.HandlerFunc(s.closeOrder)))
 	return s.instanceHeader(securityHeaders(s.hosts.wrap(s.limitRequests(s.pay.Middleware(http.NewCrossOriginProtection().Handler(mux))))))
