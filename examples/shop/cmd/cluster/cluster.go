@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,9 +28,9 @@ import (
 // Options configure a cluster. The zero value is three instances, no
 // faults, and a new temporary directory.
 type Options struct {
-	// Dir holds the binaries, the PostgreSQL cluster, the HAProxy
-	// configuration and every process's log; a new temporary directory
-	// (removed by Stop) if empty.
+	// Dir holds the binaries, the HAProxy configuration and every
+	// process's log; a new temporary directory (removed by Stop) if empty.
+	// PostgreSQL keeps its cluster in a temporary directory of its own.
 	Dir string
 	// Instances is how many shop instances run; default 3.
 	Instances int
@@ -69,12 +70,13 @@ type Cluster struct {
 	// Instances are the shop instances, in the load balancer's order.
 	Instances []*Instance
 
-	opts    Options
-	tempDir bool
-	pg      *pgtest.Server
-	sandbox *process
-	lb      *process
-	env     []string // what every instance shares
+	opts     Options
+	tempDir  bool
+	pg       *pgtest.Server
+	sandbox  *process
+	lb       *process
+	lbSocket string   // HAProxy's admin socket
+	env      []string // what every instance shares
 }
 
 // Instance is one shop instance.
@@ -117,8 +119,6 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	}
 	c = &Cluster{opts: opts, Dir: opts.Dir}
 	if c.Dir == "" {
-		// os.MkdirTemp's directory lets PostgreSQL's own user through
-		// when this runs as root (see pgtest.Start).
 		if c.Dir, err = os.MkdirTemp("", "shop-cluster-"); err != nil {
 			return nil, err
 		}
@@ -136,8 +136,11 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 	opts = c.opts
 
 	opts.Progress("starting PostgreSQL")
-	pgDir := filepath.Join(c.Dir, "postgres")
-	if err := os.MkdirAll(pgDir, 0o755); err != nil {
+	// A directory of its own, made by os.MkdirTemp, lets PostgreSQL's
+	// user through when this runs as root (see pgtest.Start); Stop
+	// removes it.
+	pgDir, err := os.MkdirTemp("", "shop-cluster-postgres-")
+	if err != nil {
 		return c, err
 	}
 	if c.pg, err = pgtest.Start(ctx, pgDir); err != nil {
@@ -223,7 +226,8 @@ func Start(ctx context.Context, opts Options) (c *Cluster, err error) {
 
 	opts.Progress("starting HAProxy")
 	cfg := filepath.Join(c.Dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(haproxyConfig(lbAddr, c.Instances)), 0o644); err != nil {
+	c.lbSocket = filepath.Join(c.Dir, "haproxy.sock")
+	if err := os.WriteFile(cfg, []byte(haproxyConfig(lbAddr, c.lbSocket, c.Instances)), 0o644); err != nil {
 		return c, err
 	}
 	if c.lb, err = c.spawn("haproxy", haproxy, []string{"-f", cfg, "-db"}, nil, filepath.Join(c.Dir, "haproxy.log")); err != nil {
@@ -328,6 +332,26 @@ func (c *Cluster) Restart(ctx context.Context, i int) error {
 	}
 	in := c.Instances[i]
 	return waitHTTP(ctx, "http://"+in.Addr+"/static/shop.css", c.URL, in.process())
+}
+
+// Route keeps only the named instances in the load balancer's rotation
+// and takes the others out (HAProxy maintenance), as a rolling deploy
+// would; with no name every instance is back in.
+func (c *Cluster) Route(names ...string) error {
+	for _, in := range c.Instances {
+		state := "ready"
+		if len(names) > 0 && !slices.Contains(names, in.Name) {
+			state = "maint"
+		}
+		out, err := haproxyCommand(c.lbSocket, "set server shops/"+in.Name+" state "+state)
+		if err != nil {
+			return fmt.Errorf("cluster: haproxy: %w", err)
+		}
+		if out != "" {
+			return fmt.Errorf("cluster: haproxy: set %s %s: %s", in.Name, state, out)
+		}
+	}
+	return nil
 }
 
 func (in *Instance) process() *process {
