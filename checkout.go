@@ -155,8 +155,8 @@ func (c *Checkout) answerCurrency() string {
 	return c.currency
 }
 
-// CheckoutPage is one page of a checkout search.
-type CheckoutPage struct {
+// checkoutPage is one page of a checkout search.
+type checkoutPage struct {
 	// Page is this page's number, from 0; Size is the page size.
 	Page, Size int
 	// TotalPages and TotalElements count the whole result.
@@ -508,7 +508,7 @@ func parseTimestamp(s string) time.Time {
 }
 
 // UnmarshalJSON reads a page of a checkout search.
-func (p *CheckoutPage) UnmarshalJSON(b []byte) error {
+func (p *checkoutPage) UnmarshalJSON(b []byte) error {
 	var w struct {
 		Page          int        `json:"page"`
 		Size          int        `json:"size"`
@@ -519,6 +519,6 @@ func (p *CheckoutPage) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = CheckoutPage{Page: w.Page, Size: w.Size, TotalPages: w.TotalPages, TotalElements: w.TotalElements, Checkouts: w.Content}
+	*p = checkoutPage{Page: w.Page, Size: w.Size, TotalPages: w.TotalPages, TotalElements: w.TotalElements, Checkouts: w.Content}
 	return nil
 }

@@ -469,7 +469,7 @@ func TestCheckoutMarshalRoundTrip(t *testing.T) {
 func TestCheckoutPageUnmarshal(t *testing.T) {
 	page := `{"page": 0, "size": 20, "totalPages": 1, "totalElements": 2, "content": [` +
 		guideCheckout + `, ` + string(withField(t, "status", `"Paid"`)) + `]}`
-	var p CheckoutPage
+	var p checkoutPage
 	require.NoError(t, json.Unmarshal([]byte(page), &p))
 	assert.Equal(t, 20, p.Size)
 	assert.Equal(t, 1, p.TotalPages)
@@ -486,7 +486,7 @@ func TestCheckoutPageUnmarshal(t *testing.T) {
 	bad := `{"page": 0, "content": [` + string(withField(t, "id", `null`)) + `]}`
 	assert.Error(t, json.Unmarshal([]byte(bad), &p), "a checkout without an id fails the page")
 
-	var empty CheckoutPage
+	var empty checkoutPage
 	require.NoError(t, json.Unmarshal([]byte(`{"page":3,"content":[]}`), &empty))
 	assert.Equal(t, 3, empty.Page)
 	assert.Empty(t, empty.Checkouts)

@@ -71,10 +71,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// Temporary reports whether asking again may succeed (network trouble, 5xx,
-// 429), as opposed to an answer that will not change.
-func (e *APIError) Temporary() bool { return errors.Is(e, ErrUnavailable) }
-
 // FieldError names one invalid field of a request.
 type FieldError struct {
 	// Field is the JSON path of the field, such as "items[0].linetotal".
@@ -107,3 +103,33 @@ func (e *ValidationError) Error() string {
 
 // Is matches ErrInvalidRequest.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
+
+// ErrVerification reports a checkout whose API answer does not match the Ref
+// the shop created it with. It is a security event: the order is not updated.
+var ErrVerification = errors.New("pointcheckout: checkout does not match its reference")
+
+// VerificationError names the fields of a checkout that differ from its Ref.
+// It matches ErrVerification under errors.Is.
+type VerificationError struct {
+	// OrderID is the order of the Ref the checkout was checked against.
+	OrderID string
+	// CheckoutID is the id in the API's answer.
+	CheckoutID string
+	// Fields lists what differs: "id", "orderId", "requestId", "amount",
+	// "currency".
+	Fields []string
+}
+
+// Error lists the fields without their values.
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("pointcheckout: checkout %q of order %q does not match its reference: %s",
+		clip(e.CheckoutID), clip(e.OrderID), strings.Join(e.Fields, ", "))
+}
+
+// Is matches ErrVerification.
+func (e *VerificationError) Is(target error) bool { return target == ErrVerification }
+
+// ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
+// Resolve and Reconcile can tell "the shop could not store the update" from
+// gateway trouble.
+var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")

@@ -48,7 +48,7 @@ func TestAPIErrorIs(t *testing.T) {
 				require.ErrorAs(t, err, &ae)
 				assert.Same(t, e, ae)
 			}
-			assert.Equal(t, tt.unavailable, e.Temporary())
+			assert.Equal(t, tt.unavailable, errors.Is(e, ErrUnavailable))
 		})
 	}
 }

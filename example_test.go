@@ -9,23 +9,24 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
-// A shop's order book, just big enough for the examples: what each order
-// costs comes from here, never from the shopper's form.
+// orderBook is the examples' shop, just big enough for them: what an order
+// costs comes from here, never from the shopper's form, and each order's
+// payment attempts are kept as pointcheckout.ApplyUpdate wants them, in
+// memory (package sqlledger keeps them in the shop's database).
 type orderBook struct {
-	mu      sync.Mutex
-	current map[string]string               // order id → the checkout it follows
-	status  map[string]pointcheckout.Status // checkout id → its status
+	mu       sync.Mutex
+	attempts map[string][]pointcheckout.Attempt // order id → its attempts, oldest first
 }
 
-func newOrderBook() *orderBook {
-	return &orderBook{current: map[string]string{}, status: map[string]pointcheckout.Status{}}
-}
+func newOrderBook() *orderBook { return &orderBook{attempts: map[string][]pointcheckout.Attempt{}} }
 
 // CheckoutFor builds the checkout of the order named in the /pay form.
 func (b *orderBook) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
@@ -45,28 +46,37 @@ func (b *orderBook) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest
 	}, nil
 }
 
-// UpdateOrder keeps each checkout's status forward-only, so a repeated or
-// late update changes nothing, and decides which attempt the order follows:
-// a new attempt replaces one that took no money, and an attempt that took
-// money (say, paid in a tab left open) wins over one that did not.
+// UpdateOrder applies u under ApplyUpdate's rule (forward-only per attempt;
+// a newer attempt replaces one that took no money; an older attempt that
+// took money wins), and says what changed.
 func (b *orderBook) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !b.status[u.CheckoutID].CanBecome(u.Status) {
-		return nil
+	o := pointcheckout.ApplyUpdate(b.attempts[u.OrderID], u)
+	if o.Err != nil {
+		return o.Err // refused: nothing changed
 	}
-	b.status[u.CheckoutID] = u.Status
-	cur, ok := b.current[u.OrderID]
-	if !ok || cur == u.CheckoutID || !tookMoney(b.status[cur]) && (u.Source == pointcheckout.SourcePay || tookMoney(u.Status)) {
-		b.current[u.OrderID] = u.CheckoutID
-		fmt.Printf("order %s: %s (%s, from %s)\n", u.OrderID, u.Status, u.Amount, u.Source)
+	b.attempts[u.OrderID] = o.Attempts // in a real shop: in the order's transaction
+	if o.AttemptChanged {
+		n := slices.IndexFunc(o.Attempts, func(a pointcheckout.Attempt) bool { return a.Ref.CheckoutID == u.CheckoutID }) + 1
+		fmt.Printf("order %s: attempt %d %s (%s, from %s), payment %s\n", u.OrderID, n, u.Status, u.Amount, u.Source, o.After)
 	}
 	return nil
 }
 
-// tookMoney reports whether a checkout in status s holds (or held) the
-// shopper's money: AUTHORIZED, PAID, or refunded or disputed after that.
-func tookMoney(s pointcheckout.Status) bool { return s.IsFinal() && !s.IsFailed() }
+// FindRef returns the Ref recorded for a checkout, for /pay/notify.
+func (b *orderBook) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, attempts := range b.attempts {
+		for _, a := range attempts {
+			if a.Ref.CheckoutID == checkoutID {
+				return a.Ref, nil
+			}
+		}
+	}
+	return pointcheckout.Ref{}, pointcheckout.ErrNotFound
+}
 
 // Mount the payment routes on an http.ServeMux beside the shop's own pages.
 // Every route of the package is an http.Handler; the return route must be
@@ -75,11 +85,11 @@ func ExampleHandler_PayHandler() {
 	gateway := pointcheckouttest.NewServer() // in production: pointcheckout.NewClient
 	defer gateway.Close()
 	keys, _ := pointcheckout.GenerateKeyPair() // in production: ParseKeyPairs from your secrets
-
+	book := newOrderBook()                     // in production: package sqlledger keeps the attempts
 	h, err := pointcheckout.New(pointcheckout.Config{
 		Client:  gateway.Client(),
-		Orders:  newOrderBook(),
-		Updater: newOrderBook(),
+		Orders:  book,
+		Updater: book,
 		Keys:    []pointcheckout.KeyPair{keys},
 	})
 	if err != nil {
@@ -133,34 +143,66 @@ func ExampleHandler_Middleware() {
 	// Output: Welcome to the shop.
 }
 
-// A minimal OrderUpdater: forward-only, so it is safe to call twice. The
-// rule is kept per checkout: an order retried after a decline has a new
-// checkout, whose PENDING and PAID must not be judged by the decline.
+// An OrderUpdater in a few lines: ApplyUpdate holds the rule, the shop
+// keeps each order's attempts (here in a map; package sqlledger keeps them
+// in the shop's database, one transaction per update). A declined attempt,
+// a retry, a second tab: the attempt that pays decides the order, the other
+// tab is cancelled, and repeated or stale updates change nothing.
 func ExampleOrderUpdaterFunc() {
 	var mu sync.Mutex
-	status := map[string]pointcheckout.Status{} // checkout id → its status
+	orders := map[string][]pointcheckout.Attempt{} // order id → its attempts, oldest first
 	updater := pointcheckout.OrderUpdaterFunc(func(ctx context.Context, u pointcheckout.Update) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if !status[u.CheckoutID].CanBecome(u.Status) {
-			return nil // a repeat or a stale update: nothing to do
+		o := pointcheckout.ApplyUpdate(orders[u.OrderID], u)
+		if o.Err != nil {
+			return o.Err // refused: nothing changed
 		}
-		status[u.CheckoutID] = u.Status // in a real shop: an UPDATE in a transaction
+		orders[u.OrderID] = o.Attempts
+		if o.OrderChanged {
+			fmt.Printf("%s %s: order %s → %s", u.CheckoutID, u.Status, o.Before, o.After)
+			for _, ref := range o.Cancel {
+				fmt.Print("; cancel ", ref.CheckoutID) // at the gateway, so it cannot be paid too
+			}
+			fmt.Println()
+		}
 		return nil
 	})
-	ctx := context.Background()
-	for _, u := range []pointcheckout.Update{
-		{OrderID: "ORD-7", CheckoutID: "C1", Status: pointcheckout.StatusPending},
-		{OrderID: "ORD-7", CheckoutID: "C1", Status: pointcheckout.StatusFailed},  // declined
-		{OrderID: "ORD-7", CheckoutID: "C2", Status: pointcheckout.StatusPending}, // the shopper tries again
-		{OrderID: "ORD-7", CheckoutID: "C2", Status: pointcheckout.StatusPaid},
-		{OrderID: "ORD-7", CheckoutID: "C2", Status: pointcheckout.StatusPending}, // late: ignored
-		{OrderID: "ORD-7", CheckoutID: "C2", Status: pointcheckout.StatusPaid},    // repeat: ignored
-	} {
-		_ = updater.UpdateOrder(ctx, u)
+
+	// The updates the Handler would deliver for three attempts of ORD-7.
+	amount, _ := pointcheckout.ParseMoney("49.00", "AED")
+	attempt := func(n string) pointcheckout.Ref {
+		return pointcheckout.Ref{OrderID: "ORD-7", CheckoutID: "C" + n, RequestID: "R" + n, Amount: amount, CreatedAt: time.Now()}
 	}
-	fmt.Println(status["C1"], status["C2"])
-	// Output: FAILED PAID
+	update := func(ref pointcheckout.Ref, st pointcheckout.Status, src pointcheckout.Source) pointcheckout.Update {
+		return pointcheckout.Update{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, RequestID: ref.RequestID,
+			Status: st, Amount: ref.Amount, Ref: ref, Source: src}
+	}
+	c1, c2, c3 := attempt("1"), attempt("2"), attempt("3")
+	for _, u := range []pointcheckout.Update{
+		update(c1, pointcheckout.StatusPending, pointcheckout.SourcePay),
+		update(c1, pointcheckout.StatusFailed, pointcheckout.SourceReturn), // declined
+		update(c2, pointcheckout.StatusPending, pointcheckout.SourcePay),   // the shopper tries again
+		update(c3, pointcheckout.StatusPending, pointcheckout.SourcePay),   // and again, in another tab
+		update(c2, pointcheckout.StatusPaid, pointcheckout.SourceReturn),
+		update(c2, pointcheckout.StatusPaid, pointcheckout.SourceNotify),         // a repeat
+		update(c2, pointcheckout.StatusPending, pointcheckout.SourceReconcile),   // stale
+		update(c3, pointcheckout.StatusCancelled, pointcheckout.SourceReconcile), // the order stays paid
+	} {
+		if err := updater.UpdateOrder(context.Background(), u); err != nil {
+			fmt.Println(err)
+		}
+	}
+	for _, a := range orders["ORD-7"] {
+		fmt.Print(a.Ref.CheckoutID, " ", a.Status, "; ")
+	}
+	fmt.Println()
+	// Output:
+	// C1 PENDING: order none → pending
+	// C1 FAILED: order pending → failed
+	// C2 PENDING: order failed → pending
+	// C2 PAID: order pending → paid; cancel C3
+	// C1 FAILED; C2 PAID; C3 CANCELLED;
 }
 
 // Test a shop end to end with httptest and the sandbox: post the checkout
@@ -207,8 +249,8 @@ func Example_testingWithTheSandbox() {
 	resp.Body.Close()
 	fmt.Println(string(body))
 	// Output:
-	// order ORD-1001: PENDING (149.50 AED, from pay)
-	// order ORD-1001: PAID (149.50 AED, from return)
+	// order ORD-1001: attempt 1 PENDING (149.50 AED, from pay), payment pending
+	// order ORD-1001: attempt 1 PAID (149.50 AED, from return), payment paid
 	// /thanks: PAID
 }
 
@@ -253,10 +295,10 @@ func ExampleOrderUpdater_retryAfterDecline() {
 		fmt.Println(string(body))
 	}
 	// Output:
-	// order ORD-1001: PENDING (149.50 AED, from pay)
-	// order ORD-1001: FAILED (149.50 AED, from return)
+	// order ORD-1001: attempt 1 PENDING (149.50 AED, from pay), payment pending
+	// order ORD-1001: attempt 1 FAILED (149.50 AED, from return), payment failed
 	// /sorry: FAILED
-	// order ORD-1001: PENDING (149.50 AED, from pay)
-	// order ORD-1001: PAID (149.50 AED, from return)
+	// order ORD-1001: attempt 2 PENDING (149.50 AED, from pay), payment pending
+	// order ORD-1001: attempt 2 PAID (149.50 AED, from return), payment paid
 	// /thanks: PAID
 }

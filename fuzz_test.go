@@ -241,11 +241,11 @@ func FuzzClientOverLoopback(f *testing.F) {
 		}
 		co, err := client.GetCheckout(ctx, "1000000000000000001")
 		check("get", err, co)
-		page, err := client.FindCheckouts(ctx, pointcheckout.CheckoutQuery{RequestID: "req-f"})
+		found, err := client.FindByOrderID(ctx, "ORD-F")
 		if err == nil {
-			cos := make([]*pointcheckout.Checkout, len(page.Checkouts))
-			for i := range page.Checkouts {
-				cos[i] = &page.Checkouts[i]
+			cos := make([]*pointcheckout.Checkout, len(found))
+			for i := range found {
+				cos[i] = &found[i]
 			}
 			check("find", nil, cos...)
 		} else {

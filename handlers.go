@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,209 +15,23 @@ import (
 	"github.com/pointcheckout-go/pointcheckout/internal/codec"
 )
 
-// Orders turns an incoming POST /pay into the checkout to create. It reads
-// the order from the shop's own records: the amount, currency and items must
-// never come from form fields the shopper controls. RequestID and ReturnURL
-// are filled in by the Handler; whatever Orders puts there is replaced.
-//
-// Return an error wrapping [ErrNotFound] for an unknown order (404) or
-// [ErrInvalidRequest] for an order that cannot be paid (400); any other
-// error answers 500. The shopper never sees the error's text.
-type Orders interface {
-	CheckoutFor(r *http.Request) (*CheckoutRequest, error)
-}
-
-// OrdersFunc adapts a function to Orders.
-type OrdersFunc func(r *http.Request) (*CheckoutRequest, error)
-
-// CheckoutFor calls f(r).
-func (f OrdersFunc) CheckoutFor(r *http.Request) (*CheckoutRequest, error) { return f(r) }
-
-// Update is a verified change of an order's payment, handed to the
-// [OrderUpdater]. Except for the PENDING update sent when a checkout is
-// created, Status comes from the Merchant API after the checkout was checked
-// against the Ref the shop created it with (id, order, request, currency and
-// exact amount), never from anything the shopper sent.
-type Update struct {
-	// OrderID is the shop's order.
-	OrderID string
-	// CheckoutID is the gateway's checkout of this attempt.
-	CheckoutID string
-	// RequestID is unique to this attempt.
-	RequestID string
-	// Status is the checkout's status.
-	Status Status
-	// Amount is the checkout's exact amount.
-	Amount Money
-	// Ref is the whole reference; record it at SourcePay so the order can be
-	// resolved later (Reconcile, notifications) if the shopper never returns.
-	Ref Ref
-	// Checkout is the checkout as the API reported it.
-	Checkout *Checkout
-	// Source says which step resolved the checkout.
-	Source Source
-}
-
-// OrderUpdater applies payment updates to the shop's orders.
-//
-// Implementations must be idempotent and forward-only: the same update may
-// arrive more than once (a refreshed return page, a notification racing the
-// return, a reconciliation sweep), and updates of one order may arrive out
-// of order. Apply an update only when the recorded status of that checkout
-// (not of the order: see [Status.CanBecome]) can move to it; treat the same
-// status as done. An order may have several checkouts (one per attempt): a
-// newer attempt replaces one that took no money, an older attempt that took
-// money (paid in a tab left open) wins, and an update of another checkout
-// never takes a paid order back (see ExampleOrderUpdater_retryAfterDecline). Return an error only when the update could not be
-// stored; the Handler then answers 500 and keeps the shopper's reference so
-// that a refresh delivers the update again.
-type OrderUpdater interface {
-	UpdateOrder(ctx context.Context, u Update) error
-}
-
-// OrderUpdaterFunc adapts a function to OrderUpdater.
-type OrderUpdaterFunc func(ctx context.Context, u Update) error
-
-// UpdateOrder calls f(ctx, u).
-func (f OrderUpdaterFunc) UpdateOrder(ctx context.Context, u Update) error { return f(ctx, u) }
-
-// RefFinder finds the Ref the shop recorded (from the SourcePay update) for a
-// checkout id. The notify handler needs it; an OrderUpdater that also
-// implements RefFinder is used as one. Return an error wrapping ErrNotFound
-// for an unknown checkout.
-type RefFinder interface {
-	FindRef(ctx context.Context, checkoutID string) (Ref, error)
-}
-
-// RequestRefFinder is a RefFinder that also finds a Ref by its request id.
-// When a shopper comes back with the signed return token but without the
-// cookie, the Handler then asks the gateway about the checkout id the shop
-// recorded at /pay, rather than the one the return URL's query names.
-type RequestRefFinder interface {
-	FindRefByRequestID(ctx context.Context, requestID string) (Ref, error)
-}
-
-// ErrVerification reports a checkout whose API answer does not match the Ref
-// the shop created it with. It is a security event: the order is not updated.
-var ErrVerification = errors.New("pointcheckout: checkout does not match its reference")
-
-// VerificationError names the fields of a checkout that differ from its Ref.
-// It matches ErrVerification under errors.Is.
-type VerificationError struct {
-	// OrderID is the order of the Ref the checkout was checked against.
-	OrderID string
-	// CheckoutID is the id in the API's answer.
-	CheckoutID string
-	// Fields lists what differs: "id", "orderId", "requestId", "amount",
-	// "currency".
-	Fields []string
-}
-
-// Error lists the fields without their values.
-func (e *VerificationError) Error() string {
-	return fmt.Sprintf("pointcheckout: checkout %q of order %q does not match its reference: %s",
-		clip(e.CheckoutID), clip(e.OrderID), strings.Join(e.Fields, ", "))
-}
-
-// Is matches ErrVerification.
-func (e *VerificationError) Is(target error) bool { return target == ErrVerification }
-
-// Config configures a Handler. Client, Orders, Updater and Keys are required.
-type Config struct {
-	// Client talks to the Merchant API.
-	Client *Client
-	// Orders builds the checkout for a /pay request.
-	Orders Orders
-	// Updater receives every verified update.
-	Updater OrderUpdater
-	// Refs finds recorded Refs for /pay/notify (and, if it is a
-	// RequestRefFinder, for returns without the cookie). If nil and Updater
-	// implements RefFinder, Updater is used; with neither, /pay/notify
-	// answers 501.
-	Refs RefFinder
-	// Keys sign and encrypt the checkout cookie, the return token and the
-	// result cookie. The first pair encodes; all pairs decode, so a new pair
-	// can be put first without logging anyone out. Every instance behind a
-	// load balancer needs the same keys.
-	Keys []KeyPair
-	// Store keeps the shopper's Ref between /pay and /pay/return. The
-	// default is a CookieStore with Keys, scoped to Prefix.
-	Store Store
-	// ReturnBaseURL is the shop's public origin, such as
-	// "https://shop.example.com", used to build the return URL. It is
-	// required (and must be https for a live environment) unless the
-	// gateway is on loopback, as the sandbox is; then it defaults to the
-	// origin of each /pay request.
-	ReturnBaseURL string
-	// Prefix is where the routes live: Prefix, Prefix+"/return" and
-	// Prefix+"/notify". Default "/pay".
-	Prefix string
-	// SuccessURL and FailureURL are where the default OnResult sends the
-	// shopper (paths on this site). Default "/".
-	SuccessURL, FailureURL string
-	// OnResult answers the shopper once a final status is recorded. The
-	// default stores the Result in a short-lived signed cookie (see
-	// ResultFromContext) and redirects (303) to SuccessURL when
-	// Result.Succeeded, else to FailureURL.
-	OnResult func(w http.ResponseWriter, r *http.Request, res Result)
-	// OnError is told of failures worth an alert: verification mismatches
-	// (ErrVerification), tampered references (ErrInvalidRef), refused
-	// redirects and updater errors. It must not write to the response.
-	OnError func(r *http.Request, err error)
-	// RenderPage replaces the default HTML pages (confirming, error). It
-	// must write the status code it is given.
-	RenderPage func(w http.ResponseWriter, r *http.Request, p Page)
-	// Logger receives structured logs; nil means slog.Default(). Logs never
-	// hold credentials, cookie values or tokens.
-	Logger *slog.Logger
-	// PollTimeout is how long /pay/return waits for a PENDING checkout to
-	// settle before showing the confirming page (default 3s; negative: no
-	// waiting). PollInterval is the pause between polls (default 500ms).
-	PollTimeout, PollInterval time.Duration
-	// ReturnTimeout bounds the time /pay/return spends asking the gateway,
-	// the client's retries and the polling included. When it passes, the
-	// shopper sees the self-refreshing confirming page and the order is
-	// left as it is: a hung gateway never keeps the shopper staring at a
-	// blank tab until a proxy in front of the shop gives up. Default 10s;
-	// never shorter than PollTimeout.
-	ReturnTimeout time.Duration
-	// RefreshAfter is how soon the confirming page reloads itself
-	// (default 3s).
-	RefreshAfter time.Duration
-	// AllowedRedirectHosts are the hosts a checkout's redirectUrl may point
-	// to. Default: the Client environment's PaymentHosts.
-	AllowedRedirectHosts []string
-}
-
 // Handler serves the payment routes: POST /pay, GET|POST /pay/return and
 // POST /pay/notify (under Config.Prefix). It keeps no state of its own
 // between requests, so any number of instances sharing Keys can serve one
 // shop. It is safe for concurrent use.
 type Handler struct {
-	client       *Client
-	orders       Orders
-	updater      OrderUpdater
-	refs         RefFinder
-	store        Store
-	token        *codec.Codec
-	result       sealedCookie
+	// cfg is the configuration with its defaults filled in.
+	cfg Config
+	// What New derives from cfg.
+	env          Environment
 	returnBase   *url.URL
-	prefix       string
-	successURL   string
-	failureURL   string
-	onResult     func(http.ResponseWriter, *http.Request, Result)
-	onError      func(*http.Request, error)
-	render       func(http.ResponseWriter, *http.Request, Page)
-	log          *slog.Logger
-	pollTimeout  time.Duration
-	pollInterval time.Duration
-	returnBudget time.Duration
-	refreshAfter time.Duration
 	redirectHost map[string]bool
-	allowHTTP    bool
 	// local is set when the gateway is on loopback (the sandbox): error
-	// pages then name the cause, for the developer at the keyboard.
+	// pages then name the cause, for the developer at the keyboard, and
+	// the development shortcuts apply.
 	local   bool
+	token   *codec.Codec
+	result  sealedCookie
 	cop     *http.CrossOriginProtection
 	flights flights
 	now     func() time.Time
@@ -238,9 +50,8 @@ const (
 	checkoutParam  = "checkout"
 	referenceParam = "reference"
 	// flightTimeout bounds a shared gateway call, which no single caller's
-	// context bounds; flightRetain is how long its result is kept.
+	// context bounds.
 	flightTimeout = 2 * time.Minute
-	flightRetain  = time.Minute
 	// finalFresh is how long a final status answers later callers (a
 	// notification right after the return) without a new gateway call.
 	finalFresh = time.Second
@@ -251,87 +62,35 @@ const (
 // updater; no keys or short keys; a relative or plain-http return base URL
 // for a live environment; success or failure URLs that leave the site.
 func New(cfg Config) (*Handler, error) {
-	var problems []string
-	if cfg.Client == nil {
-		problems = append(problems, "Client is required")
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Orders == nil {
-		problems = append(problems, "Orders is required")
-	}
-	if cfg.Updater == nil {
-		problems = append(problems, "Updater is required")
-	}
-	if len(cfg.Keys) == 0 {
-		problems = append(problems, "Keys is required (see GenerateKeyPair)")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("pointcheckout: config: %s", strings.Join(problems, "; "))
-	}
-	h := &Handler{
-		client:       cfg.Client,
-		orders:       cfg.Orders,
-		updater:      cfg.Updater,
-		refs:         cfg.Refs,
-		prefix:       cfg.Prefix,
-		successURL:   cfg.SuccessURL,
-		failureURL:   cfg.FailureURL,
-		onResult:     cfg.OnResult,
-		onError:      cfg.OnError,
-		render:       cfg.RenderPage,
-		log:          cfg.Logger,
-		pollTimeout:  cfg.PollTimeout,
-		pollInterval: cfg.PollInterval,
-		returnBudget: cfg.ReturnTimeout,
-		refreshAfter: cfg.RefreshAfter,
-		cop:          http.NewCrossOriginProtection(),
-		now:          time.Now,
-	}
-	if h.refs == nil {
-		h.refs, _ = cfg.Updater.(RefFinder)
-	}
-	if h.prefix == "" {
-		h.prefix = "/pay"
-	}
-	// A prefix such as "//host" or "/\host" would be read by browsers as
-	// another site wherever it is used as a link (the confirming page's
-	// refresh, the cookie path), so only a plain path is accepted.
-	if !isSitePath(h.prefix) || strings.HasSuffix(h.prefix, "/") || strings.ContainsAny(h.prefix, "?#") {
-		return nil, fmt.Errorf("pointcheckout: config: Prefix %q must be a path on this site: start with a single /, not end with /", clip(h.prefix))
-	}
-	for _, u := range []*string{&h.successURL, &h.failureURL} {
-		if *u == "" {
-			*u = "/"
-		}
-		if !isSitePath(*u) {
-			return nil, fmt.Errorf("pointcheckout: config: SuccessURL and FailureURL must be canonical paths on this site (no backslash, no dot segments), got %q", clip(*u))
-		}
-	}
-	env := cfg.Client.Environment()
+	h := &Handler{cfg: cfg, env: cfg.Client.Environment(), cop: http.NewCrossOriginProtection(), now: time.Now}
 	// Only a gateway on this machine (the sandbox) earns the development
 	// shortcuts: a return URL taken from the request's Host and plain-http
 	// payment pages. Anything else is treated as real, whether or not its
 	// Environment says Live.
-	local := false
-	if u, err := url.Parse(env.BaseURL); err == nil {
-		local = isLoopbackHost(u.Host)
+	if u, err := url.Parse(h.env.BaseURL); err == nil {
+		h.local = isLoopbackHost(u.Host)
 	}
 	if cfg.ReturnBaseURL != "" {
 		u, err := url.Parse(cfg.ReturnBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 			return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL must be an absolute http(s) URL such as https://shop.example.com")
 		}
-		if env.Live && u.Scheme != "https" {
-			return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL must be https in the %s environment", env.Name)
+		if h.env.Live && u.Scheme != "https" {
+			return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL must be https in the %s environment", h.env.Name)
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/")
 		u.RawQuery, u.Fragment = "", ""
 		h.returnBase = u
-	} else if !local {
-		return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL is required with the %s environment (it may be omitted only with a gateway on loopback)", env.Name)
+	} else if !h.local {
+		return nil, fmt.Errorf("pointcheckout: config: ReturnBaseURL is required with the %s environment (it may be omitted only with a gateway on loopback)", h.env.Name)
 	}
 	hosts := cfg.AllowedRedirectHosts
 	if len(hosts) == 0 {
-		hosts = env.PaymentHosts
+		hosts = h.env.PaymentHosts
 	}
 	if len(hosts) == 0 {
 		return nil, errors.New("pointcheckout: config: no AllowedRedirectHosts and the environment names no payment hosts")
@@ -340,86 +99,32 @@ func New(cfg Config) (*Handler, error) {
 	for _, host := range hosts {
 		h.redirectHost[strings.ToLower(host)] = true
 	}
-	h.allowHTTP = local && !env.Live
-	h.local = local
 	// The token travels in a URL: signed, not encrypted (a Ref is no
 	// secret), which keeps the return URL short.
-	tok, err := newCodec(cfg.Keys, tokenMaxAge, false)
-	if err != nil {
+	var err error
+	if h.token, err = newCodec(cfg.Keys, tokenMaxAge, false); err != nil {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
 	}
-	h.token = tok
 	// Behind a proxy that forwards neither TLS nor X-Forwarded-Proto, the
 	// request alone cannot tell that the site is https; the return base
 	// can.
 	secure := h.returnBase != nil && h.returnBase.Scheme == "https"
-	h.result, err = newSealedCookie(cfg.Keys, CookieOptions{Name: resultName, Path: "/", MaxAge: resultTTL, Secure: secure}, true)
-	if err != nil {
+	if h.result, err = newSealedCookie(cfg.Keys, CookieOptions{Name: resultName, Path: "/", MaxAge: resultTTL, Secure: secure}, true); err != nil {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
 	}
-	h.store = cfg.Store
-	if h.store == nil {
-		s, err := NewCookieStore(cfg.Keys, CookieOptions{Path: h.prefix, Secure: secure})
-		if err != nil {
+	if h.cfg.Store == nil {
+		if h.cfg.Store, err = NewCookieStore(cfg.Keys, CookieOptions{Path: cfg.Prefix, Secure: secure}); err != nil {
 			return nil, fmt.Errorf("pointcheckout: config: %w", err)
 		}
-		h.store = s
 	}
-	if h.log == nil {
-		h.log = slog.Default()
+	if h.cfg.OnResult == nil {
+		h.cfg.OnResult = h.redirectToResult
 	}
-	if h.pollTimeout == 0 {
-		h.pollTimeout = 3 * time.Second
-	}
-	if h.pollInterval <= 0 {
-		h.pollInterval = 500 * time.Millisecond
-	}
-	if h.returnBudget <= 0 {
-		h.returnBudget = 10 * time.Second
-	}
-	h.returnBudget = max(h.returnBudget, h.pollTimeout)
-	if h.refreshAfter <= 0 {
-		h.refreshAfter = 3 * time.Second
-	}
-	if h.onResult == nil {
-		h.onResult = h.redirectToResult
-	}
-	if h.render == nil {
-		h.render = renderDefaultPage
-	}
-	h.flights = flights{timeout: flightTimeout, retain: flightRetain, join: h.returnBudget, now: func() time.Time { return h.now() }}
+	// A finished call is kept a few poll intervals: long enough to answer
+	// the next poll and to remember what was reported, short enough that
+	// a busy shop keeps few.
+	h.flights = flights{timeout: flightTimeout, retain: 4 * max(finalFresh, cfg.PollInterval), join: cfg.ReturnTimeout, now: func() time.Time { return h.now() }}
 	return h, nil
-}
-
-// isLocalPath accepts "/x" but not "//host" or "/\host", which browsers read
-// as another site.
-func isLocalPath(p string) bool {
-	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") &&
-		!strings.ContainsAny(p, "\r\n\t")
-}
-
-// isSitePath accepts only a canonical path on this site, with an optional
-// query: no backslash and no dot segment, also once percent-decoded, since a
-// browser resolves "/./\evil.example" or "/%2e%2e/" to another place than
-// the text suggests. A trailing slash is allowed.
-func isSitePath(p string) bool {
-	if !isLocalPath(p) || strings.ContainsAny(p, `\#`) {
-		return false
-	}
-	pth, _, _ := strings.Cut(p, "?")
-	dec, err := url.PathUnescape(pth)
-	if err != nil {
-		return false
-	}
-	for _, s := range []string{pth, dec} {
-		if !isLocalPath(s) || strings.Contains(s, `\`) {
-			return false
-		}
-		if c := path.Clean(s); c != s && c+"/" != s {
-			return false
-		}
-	}
-	return true
 }
 
 // PayHandler returns the POST /pay handler on its own, for routers that
@@ -444,11 +149,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route serves r if its path is one of the package's routes.
 func (h *Handler) route(w http.ResponseWriter, r *http.Request) bool {
 	switch r.URL.Path {
-	case h.prefix:
+	case h.cfg.Prefix:
 		h.servePay(w, r)
-	case h.prefix + "/return":
+	case h.cfg.Prefix + "/return":
 		h.serveReturn(w, r)
-	case h.prefix + "/notify":
+	case h.cfg.Prefix + "/notify":
 		h.serveNotify(w, r)
 	default:
 		return false
@@ -472,7 +177,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 	// A checkout form is a few hundred bytes; bound what Orders may parse.
 	r.Body = http.MaxBytesReader(w, r.Body, maxPayBody)
 	ctx := r.Context()
-	req, err := h.orders.CheckoutFor(r)
+	req, err := h.cfg.Orders.CheckoutFor(r)
 	if err != nil || req == nil {
 		if err == nil {
 			err = errors.New("orders returned no checkout")
@@ -486,7 +191,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		}
 		// An error that is not one of the two is the shop's own bug or
 		// outage: logged at Error, and named on the page in development.
-		h.log.Log(ctx, level, "pointcheckout: order cannot be paid", "err", err)
+		h.cfg.Logger.Log(ctx, level, "pointcheckout: order cannot be paid", "err", err)
 		h.page(w, r, Page{Kind: PageError, Status: status, Message: h.because("This order cannot be paid right now.", err, status)})
 		return
 	}
@@ -502,7 +207,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	creq.ReturnURL = returnURL
-	co, err := h.client.CreateWebCheckout(ctx, &creq)
+	co, err := h.cfg.Client.CreateWebCheckout(ctx, &creq)
 	if err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, ErrInvalidRequest) {
@@ -527,18 +232,18 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: StatusPending, Amount: co.Amount, Ref: ref, Checkout: co, Source: SourcePay}
-	if err := h.updater.UpdateOrder(ctx, u); err != nil {
+	if err := h.cfg.Updater.UpdateOrder(ctx, u); err != nil {
 		h.fail(r, "pointcheckout: order updater failed at pay", err, "order_id", ref.OrderID, "checkout_id", co.ID)
 		h.cancelQuietly(ctx, co.ID)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started. Nothing was charged; please try again."})
 		return
 	}
-	if err := h.store.Save(w, r, ref); err != nil {
+	if err := h.cfg.Store.Save(w, r, ref); err != nil {
 		h.fail(r, "pointcheckout: saving the checkout reference failed", err, "order_id", ref.OrderID)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started."})
 		return
 	}
-	h.log.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
+	h.cfg.Logger.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
 	http.Redirect(w, r, co.RedirectURL, http.StatusSeeOther)
 }
 
@@ -581,7 +286,7 @@ func (h *Handler) returnURL(r *http.Request, ref Ref) (string, error) {
 			base.Scheme = "https"
 		}
 	}
-	base.Path += h.prefix + "/return"
+	base.Path += h.cfg.Prefix + "/return"
 	base.RawQuery = url.Values{tokenParam: {tok}}.Encode()
 	return base.String(), nil
 }
@@ -592,7 +297,7 @@ func (h *Handler) checkRedirect(raw string) error {
 	if err != nil {
 		return fmt.Errorf("redirectUrl is not a URL")
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && h.allowHTTP) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && (h.local && !h.env.Live)) {
 		return fmt.Errorf("redirectUrl scheme %q not allowed", clip(u.Scheme))
 	}
 	if u.User != nil || !h.redirectHost[strings.ToLower(u.Host)] {
@@ -606,8 +311,8 @@ func (h *Handler) checkRedirect(raw string) error {
 func (h *Handler) cancelQuietly(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, err := h.client.CancelCheckout(ctx, id); err != nil {
-		h.log.WarnContext(ctx, "pointcheckout: cancel of an unused checkout failed", "checkout_id", id, "err", err)
+	if _, err := h.cfg.Client.CancelCheckout(ctx, id); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "pointcheckout: cancel of an unused checkout failed", "checkout_id", id, "err", err)
 	}
 }
 
@@ -624,15 +329,15 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := ret.ref
-	res, err := h.resolve(r.Context(), ref, SourceReturn, ret.hint, h.pollTimeout, h.returnBudget)
+	res, err := h.resolve(r.Context(), ref, SourceReturn, ret.hint, h.cfg.PollTimeout, h.cfg.ReturnTimeout)
 	switch {
 	case err == nil && res.Status.IsFinal():
 		if !ret.otherAttempt {
 			// A return with the token of another attempt than the
 			// cookie's leaves the cookie to its own attempt.
-			h.store.Clear(w, r)
+			h.cfg.Store.Clear(w, r)
 		}
-		h.onResult(w, r, res)
+		h.cfg.OnResult(w, r, res)
 	case errors.Is(err, ErrUpdateFailed):
 		// Checked first: an updater error may wrap a timeout, and a shop
 		// that cannot record a payment must hear of it (500, OnError), not
@@ -643,9 +348,9 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 		// Still pending, or the gateway could not say: never a failure. The
 		// cookie stays, and the page asks again by itself.
 		if err != nil {
-			h.log.WarnContext(r.Context(), "pointcheckout: gateway unavailable on return", "order_id", ref.OrderID, "err", err)
+			h.cfg.Logger.WarnContext(r.Context(), "pointcheckout: gateway unavailable on return", "order_id", ref.OrderID, "err", err)
 		}
-		h.page(w, r, Page{Kind: PageConfirming, Status: http.StatusOK, Result: res, RefreshURL: r.URL.RequestURI(), RefreshAfter: h.refreshAfter})
+		h.page(w, r, Page{Kind: PageConfirming, Status: http.StatusOK, Result: res, RefreshURL: r.URL.RequestURI(), RefreshAfter: h.cfg.RefreshAfter})
 	case errors.Is(err, ErrVerification):
 		h.security(r, "checkout answer does not match its reference", err)
 		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not verify this payment. Your order has not been changed; please reload this page in a moment.", RefreshURL: r.URL.RequestURI()})
@@ -701,7 +406,7 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 	if !validCheckoutID(hint) {
 		hint = ""
 	}
-	cookieRef, cerr := h.store.Load(r)
+	cookieRef, cerr := h.cfg.Store.Load(r)
 	var tokenRef Ref
 	terr := ErrNoRef
 	if tok != "" {
@@ -717,7 +422,7 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 	if cookieBad {
 		// A cookie that fails its MAC is not this shop's: drop it so it
 		// stands in no later return's way.
-		h.store.Clear(w, r)
+		h.cfg.Store.Clear(w, r)
 	}
 	switch {
 	case cerr == nil && terr == nil:
@@ -729,16 +434,16 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 				fmt.Errorf("%w: cookie order %q, token order %q", ErrInvalidRef, clip(cookieRef.OrderID), clip(tokenRef.OrderID)))
 			return returned{}, false
 		}
-		h.log.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
+		h.cfg.Logger.InfoContext(r.Context(), "pointcheckout: return from an earlier attempt than the cookie's", "order_id", tokenRef.OrderID, "request_id", tokenRef.RequestID)
 		return returned{ref: tokenRef, hint: hint, otherAttempt: true}, true
 	case cerr == nil:
 		if tokenBad {
-			h.log.WarnContext(r.Context(), "pointcheckout: return token unreadable, the checkout cookie names the attempt", "order_id", cookieRef.OrderID, "err", terr)
+			h.cfg.Logger.WarnContext(r.Context(), "pointcheckout: return token unreadable, the checkout cookie names the attempt", "order_id", cookieRef.OrderID, "err", terr)
 		}
 		return returned{ref: cookieRef, hint: hint}, true
 	case terr == nil:
 		if cookieBad {
-			h.log.WarnContext(r.Context(), "pointcheckout: checkout cookie unreadable, the return token names the attempt", "order_id", tokenRef.OrderID, "err", cerr)
+			h.cfg.Logger.WarnContext(r.Context(), "pointcheckout: checkout cookie unreadable, the return token names the attempt", "order_id", tokenRef.OrderID, "err", cerr)
 		}
 		return returned{ref: tokenRef, hint: hint}, true
 	case cookieBad:
@@ -758,320 +463,26 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, msg string, err
 	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
 }
 
-// ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
-// Resolve and Reconcile can tell "the shop could not store the update" from
-// gateway trouble.
-var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")
-
-// Resolve fetches the checkout of ref from the API, verifies it against ref
-// and hands a final (or newly confirming) status to the OrderUpdater. A
-// checkout still PENDING yields a Result with that status and no update. An
-// unreachable gateway yields an error matching ErrUnavailable, a mismatch
-// ErrVerification; neither changes the order. Concurrent calls for the same
-// checkout on one Handler share one gateway call and one update.
-func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, error) {
-	return h.resolve(ctx, ref, src, "", 0, 0)
-}
-
-// resolve is Resolve with polling: while the checkout is PENDING it asks
-// again every pollInterval until wait has passed. A positive budget bounds
-// the time this caller waits on the gateway (fetches and polling): when it
-// runs out the result is still pending, or the fetch's error. hint is a
-// checkout id to ask about when ref has none.
-func (h *Handler) resolve(ctx context.Context, ref Ref, src Source, hint string, wait, budget time.Duration) (Result, error) {
-	res := Result{OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, Status: StatusPending, Amount: ref.Amount, Source: src}
-	deadline := h.now().Add(wait)
-	gctx := ctx
-	if budget > 0 {
-		var cancel context.CancelFunc
-		gctx, cancel = context.WithTimeout(ctx, budget)
-		defer cancel()
-	}
-	if ref.CheckoutID == "" {
-		id, err := h.checkoutIDOf(gctx, ref, hint)
-		if err != nil {
-			return res, err
-		}
-		// Not yet confirmed: check verifies the answer for this id
-		// against every other field of the Ref.
-		ref.CheckoutID = id
-	}
-	// The first answer is fresh (or in flight); a poll may take the
-	// answer another waiter got less than a poll interval ago.
-	var reuse time.Duration
-	for {
-		co, err := h.check(gctx, ref, src, reuse)
-		if err != nil {
-			return res, err
-		}
-		reuse = h.pollInterval
-		res.CheckoutID, res.Status = co.ID, co.Status
-		if co.Status.IsFinal() {
-			return res, nil
-		}
-		if co.Status == StatusUnknown {
-			res.Status = StatusPending
-		}
-		if !h.now().Add(h.pollInterval).Before(deadline) {
-			return res, nil
-		}
-		t := time.NewTimer(h.pollInterval)
-		select {
-		case <-gctx.Done():
-			t.Stop()
-			return res, nil
-		case <-t.C:
-		}
-	}
-}
-
-// check asks the gateway about ref's checkout once, verifies the answer
-// against ref and hands a final or newly confirming status to the
-// OrderUpdater. Callers asking about the same attempt at once share one
-// call (see flights); a final status answers later callers for finalFresh,
-// a pending one only callers that accept an answer up to reuse old.
-func (h *Handler) check(ctx context.Context, ref Ref, src Source, reuse time.Duration) (*Checkout, error) {
-	key := ref.CheckoutID + "\x00" + ref.RequestID + "\x00" + ref.OrderID + "\x00" + ref.Amount.String()
-	v, err := h.flights.do(ctx, key, reuse, func(ctx context.Context, reported *Status) (flightValue, error) {
-		co, err := h.client.GetCheckout(ctx, ref.CheckoutID)
-		if err != nil {
-			return flightValue{}, err
-		}
-		if err := verify(ref, co); err != nil {
-			return flightValue{}, err
-		}
-		fresh := h.pollInterval
-		if co.Status.IsFinal() {
-			fresh = finalFresh
-		}
-		if co.Status == StatusUnknown {
-			h.log.WarnContext(ctx, "pointcheckout: unknown checkout status, treated as pending", "checkout_id", co.ID, "status", clip(co.RawStatus))
-		}
-		// A final status goes to the updater once per call; a status that
-		// only says "still confirming" once per instance.
-		if co.Status.IsFinal() || (co.Status == StatusPendingConfirmation && co.Status != *reported) {
-			ref := ref
-			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
-			if err := h.updater.UpdateOrder(ctx, u); err != nil {
-				return flightValue{}, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
-			}
-			*reported = co.Status
-			h.log.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
-		}
-		return flightValue{co: co, final: co.Status.IsFinal(), fresh: fresh}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.co, nil
-}
-
-// checkoutIDOf finds which checkout to ask about for a Ref that has no id
-// (the return token's): the one the shop recorded for the request id at
-// /pay, else the one the hosted page appended to the return URL, else the
-// one a search by request id finds. None of them is trusted before a get of
-// that id answers a checkout that matches the Ref.
-func (h *Handler) checkoutIDOf(ctx context.Context, ref Ref, hint string) (string, error) {
-	if rf, ok := h.refs.(RequestRefFinder); ok {
-		rec, err := rf.FindRefByRequestID(ctx, ref.RequestID)
-		switch {
-		case err == nil && rec.CheckoutID != "" && rec.OrderID == ref.OrderID && rec.RequestID == ref.RequestID && rec.Amount == ref.Amount:
-			return rec.CheckoutID, nil
-		case err == nil:
-			h.log.ErrorContext(ctx, "pointcheckout: security: the Ref recorded for a request id does not match the return token", "order_id", ref.OrderID, "request_id", ref.RequestID)
-		case !errors.Is(err, ErrNotFound):
-			h.log.WarnContext(ctx, "pointcheckout: finding the recorded Ref of a return failed", "request_id", ref.RequestID, "err", err)
-		}
-	}
-	if hint != "" {
-		return hint, nil
-	}
-	v, err := h.flights.do(ctx, "find\x00"+ref.RequestID, 0, func(ctx context.Context, _ *Status) (flightValue, error) {
-		co, err := h.client.FindByRequestID(ctx, ref.RequestID)
-		if err != nil {
-			return flightValue{}, err
-		}
-		// Shared while in flight only: what a search names is confirmed
-		// by the get that follows, and a wrong answer must not stick.
-		return flightValue{co: co}, nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return v.co.ID, nil
-}
-
-// verify compares what the API says with what the shop asked for. The Ref
-// always names the checkout asked about, so no answer for another checkout
-// ever passes.
-func verify(ref Ref, co *Checkout) error {
-	var bad []string
-	if co.ID != ref.CheckoutID {
-		bad = append(bad, "id")
-	}
-	if co.OrderID != ref.OrderID {
-		bad = append(bad, "orderId")
-	}
-	if co.RequestID != ref.RequestID {
-		bad = append(bad, "requestId")
-	}
-	// An amount that cannot be read in the currency the answer names is a
-	// mismatch like any other, never an outage to retry.
-	if co.answerCurrency() != ref.Amount.Currency() {
-		bad = append(bad, "currency")
-	} else if !co.Amount.IsValid() || co.Amount.Minor() != ref.Amount.Minor() {
-		bad = append(bad, "amount")
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &VerificationError{OrderID: ref.OrderID, CheckoutID: co.ID, Fields: bad}
-}
-
-// serveNotify resolves the checkout a notification names. The body is only
-// a hint: the status always comes from the API.
-func (h *Handler) serveNotify(w http.ResponseWriter, r *http.Request) {
-	noStore(w)
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if h.refs == nil {
-		http.Error(w, "notifications are not configured", http.StatusNotImplemented)
-		return
-	}
-	id, err := parseNotification(http.MaxBytesReader(w, r.Body, maxNotifyBody), r.Header.Get("Content-Type"))
-	if err != nil {
-		http.Error(w, "bad notification", http.StatusBadRequest)
-		return
-	}
-	ctx := r.Context()
-	ref, err := h.refs.FindRef(ctx, id)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			http.Error(w, "unknown checkout", http.StatusNotFound)
-			return
-		}
-		h.fail(r, "pointcheckout: finding the reference of a notification failed", err, "checkout_id", id)
-		http.Error(w, "try again later", http.StatusServiceUnavailable)
-		return
-	}
-	if ref.CheckoutID != id {
-		h.security(r, "reference found for a notification names another checkout", fmt.Errorf("%w: want %q", ErrInvalidRef, clip(id)))
-		http.Error(w, "unknown checkout", http.StatusNotFound)
-		return
-	}
-	res, err := h.Resolve(ctx, ref, SourceNotify)
-	switch {
-	case err == nil && res.Status.IsFinal():
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("ok\n"))
-	case err == nil:
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte("pending\n"))
-	case errors.Is(err, ErrVerification):
-		h.security(r, "notified checkout does not match its reference", err)
-		http.Error(w, "verification failed", http.StatusConflict)
-	default:
-		h.fail(r, "pointcheckout: notification could not be resolved", err, "checkout_id", id)
-		http.Error(w, "try again later", http.StatusServiceUnavailable)
-	}
-}
-
-// ReconcileReport counts what a Reconcile sweep did.
-type ReconcileReport struct {
-	// Checked is how many Refs were looked up.
-	Checked int
-	// Final is how many reached a final status (and were handed to the
-	// OrderUpdater).
-	Final int
-	// Pending is how many are still waiting for the shopper.
-	Pending int
-	// Errors is how many could not be resolved this time.
-	Errors int
-}
-
-// reconcileWorkers bounds the API calls one sweep makes at once.
-const reconcileWorkers = 4
-
-// Reconcile resolves every Ref (typically every attempt whose final status
-// the shop has not heard a few minutes after /pay, including attempts a
-// newer one replaced, since a tab left open can still pay them): a shopper
-// who closed the tab never comes back, so the shop asks. Each Ref is
-// resolved as by Resolve with SourceReconcile. The error joins the failures
-// (nil when every Ref was resolved or is still pending); the report counts
-// them.
-func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, error) {
-	var (
-		mu   sync.Mutex
-		rep  ReconcileReport
-		errs []error
-		wg   sync.WaitGroup
-		next = make(chan Ref)
-	)
-	for range min(reconcileWorkers, len(refs)) {
-		wg.Go(func() {
-			for ref := range next {
-				res, err := h.Resolve(ctx, ref, SourceReconcile)
-				mu.Lock()
-				rep.Checked++
-				switch {
-				case err != nil:
-					rep.Errors++
-					errs = append(errs, fmt.Errorf("order %q: %w", clip(ref.OrderID), err))
-				case res.Status.IsFinal():
-					rep.Final++
-				default:
-					rep.Pending++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for _, ref := range refs {
-		select {
-		case next <- ref:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(next)
-	wg.Wait()
-	if ctx.Err() != nil {
-		errs = append(errs, ctx.Err())
-	}
-	return rep, errors.Join(errs...)
-}
-
 // page renders one of the package's HTML pages.
 func (h *Handler) page(w http.ResponseWriter, r *http.Request, p Page) {
 	if p.RefreshURL != "" && !isLocalPath(p.RefreshURL) {
 		p.RefreshURL = ""
 	}
-	h.render(w, r, p)
+	h.cfg.RenderPage(w, r, p)
 }
 
 // security logs and reports an event that may be an attack.
 func (h *Handler) security(r *http.Request, msg string, err error, attrs ...any) {
-	h.log.ErrorContext(r.Context(), "pointcheckout: security: "+msg, append(attrs, "err", err, "remote", r.RemoteAddr)...)
-	if h.onError != nil {
-		h.onError(r, err)
+	h.cfg.Logger.ErrorContext(r.Context(), "pointcheckout: security: "+msg, append(attrs, "err", err, "remote", r.RemoteAddr)...)
+	if h.cfg.OnError != nil {
+		h.cfg.OnError(r, err)
 	}
 }
 
 // fail logs and reports an operational failure.
 func (h *Handler) fail(r *http.Request, msg string, err error, attrs ...any) {
-	h.log.ErrorContext(r.Context(), msg, append(attrs, "err", err)...)
-	if h.onError != nil {
-		h.onError(r, err)
+	h.cfg.Logger.ErrorContext(r.Context(), msg, append(attrs, "err", err)...)
+	if h.cfg.OnError != nil {
+		h.cfg.OnError(r, err)
 	}
-}
-
-// noStore keeps payment pages out of shared and browser caches.
-func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
 }

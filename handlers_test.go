@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -901,4 +902,89 @@ func TestProgrammerErrorsAreLoggedByDefault(t *testing.T) {
 	assert.Contains(t, got.body, "no order id")
 	assert.Contains(t, buf.String(), "level=ERROR")
 	assert.Contains(t, buf.String(), "no order id")
+}
+
+// TestConcurrentResolutionsShareGatewayCalls counts, at the sandbox and at
+// the updater, what a burst on one checkout costs: concurrent returns and
+// notifications share one gateway call and hand the updater one update; a
+// pending checkout's polls are shared by everyone waiting on it.
+func TestConcurrentResolutionsShareGatewayCalls(t *testing.T) {
+	t.Run("50 concurrent returns", func(t *testing.T) {
+		s := newShop(t, harnessOpts{})
+		back, id := s.checkoutAndPay(s.browser(), "ORD-1", pointcheckouttest.CardPaid, "pay")
+		s.gw.ResetRequests()
+		before := len(s.updates.list())
+		// The first get is slow, so every return arrives while it is in
+		// flight.
+		s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.Delay(300*time.Millisecond))
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				got := s.browser().get(back.location)
+				assert.Equal(t, "/thanks", got.location)
+			})
+		}
+		wg.Wait()
+		gets := endpointRequests(s.gw, pointcheckouttest.EndpointGet)
+		assert.Equal(t, 1, gets, "gateway calls")
+		updates := s.updates.list()[before:]
+		require.Len(t, updates, 1, "updater calls")
+		assert.Equal(t, id, updates[0].CheckoutID)
+		t.Logf("50 concurrent returns: %d gateway calls, %d updater calls", gets, len(updates))
+	})
+	t.Run("300 notifications", func(t *testing.T) {
+		s := newShop(t, harnessOpts{})
+		_, id := s.checkoutAndPay(s.browser(), "ORD-1", pointcheckouttest.CardPaid, "pay")
+		s.gw.ResetRequests()
+		before := len(s.updates.list())
+		s.gw.InjectFault(pointcheckouttest.EndpointGet, 1, pointcheckouttest.Delay(300*time.Millisecond))
+		var wg sync.WaitGroup
+		var ok200 atomic.Int32
+		for i := range 300 {
+			wg.Go(func() {
+				if i >= 200 {
+					// The last hundred come just after: the answer of a
+					// moment ago serves them.
+					time.Sleep(400 * time.Millisecond)
+				}
+				resp, err := http.Post(s.shop.URL+"/pay/notify", "application/json", strings.NewReader(`{"checkoutId":"`+id+`"}`))
+				if assert.NoError(t, err) {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						ok200.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		gets := endpointRequests(s.gw, pointcheckouttest.EndpointGet)
+		assert.LessOrEqual(t, gets, 3, "gateway calls")
+		assert.Equal(t, int32(300), ok200.Load())
+		updates := len(s.updates.list()) - before
+		assert.LessOrEqual(t, updates, gets, "at most one update per gateway call")
+		t.Logf("300 notifications: %d gateway calls, %d updater calls", gets, updates)
+	})
+	t.Run("20 shoppers waiting on a pending checkout", func(t *testing.T) {
+		s := newShop(t, harnessOpts{gwOpts: []pointcheckouttest.Option{pointcheckouttest.WithSettleDelay(time.Hour)}})
+		const poll, wait = 50 * time.Millisecond, 500 * time.Millisecond
+		f := s.mount(func(c *pointcheckout.Config) { c.PollTimeout, c.PollInterval = wait, poll })
+		back, _ := s.checkoutAndPayAt(s.browser(), f.srv.URL, "ORD-1", pointcheckouttest.CardPaidLater, "pay")
+		s.gw.ResetRequests()
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				got := s.browser().get(back.location)
+				assert.Equal(t, http.StatusOK, got.status)
+				assert.Contains(t, got.body, "Confirming your payment")
+			})
+		}
+		wg.Wait()
+		gets := endpointRequests(s.gw, pointcheckouttest.EndpointGet)
+		// One waiter alone polls wait/poll+1 times; twenty share those
+		// polls (give or take a straggler's first, fresh question).
+		alone := int(wait/poll) + 1
+		assert.LessOrEqual(t, gets, 2*alone, "gateway calls")
+		assert.Equal(t, []pointcheckout.Status{pointcheckout.StatusPending}, s.updates.statuses("ORD-1"), "pending is not handed over")
+		t.Logf("20 shoppers on a pending checkout for %s, polling every %s: %d gateway calls (one shopper alone: %d)", wait, poll, gets, alone)
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 )
 
@@ -34,12 +33,12 @@ const (
 // keeps the shoppers who are on the payment page right now. Remove a pair
 // once the longest MaxAge has passed since it stopped being first.
 //
-// A KeyPair never prints its keys, however it is printed: it holds them
-// behind a pointer, which fmt shows as an address even where it cannot call
-// the redacting methods (a KeyPair in an unexported field). Use
-// [KeyPair.Encode] to get the text form on purpose.
+// A KeyPair never prints its keys, however it is printed or encoded: it
+// holds them in a closure, which fmt shows as an address whatever the verb
+// and depth, and encoding/json not at all. Use [KeyPair.Encode] to get the
+// text form on purpose.
 type KeyPair struct {
-	k *keyMaterial
+	k func() keyMaterial
 }
 
 // keyMaterial is a pair's bytes.
@@ -47,14 +46,13 @@ type keyMaterial struct {
 	hash, block []byte
 }
 
-// redactedKeyPair is what every printed form of a KeyPair shows.
-const redactedKeyPair = "KeyPair(redacted)"
-
-// NewKeyPair returns a pair of copies of hashKey and blockKey, if they pass
-// [KeyPair.Validate].
+// NewKeyPair returns a pair of copies of hashKey and blockKey. It refuses
+// (with ErrInvalidKeys) a hash key shorter than MinHashKeyLen, a block key
+// that is not BlockKeyLen bytes, an all-zero key (an unset secret), or the
+// same bytes used for both keys.
 func NewKeyPair(hashKey, blockKey []byte) (KeyPair, error) {
-	k := KeyPair{&keyMaterial{hash: append([]byte(nil), hashKey...), block: append([]byte(nil), blockKey...)}}
-	if err := k.Validate(); err != nil {
+	k := pairOf(keyMaterial{hash: append([]byte(nil), hashKey...), block: append([]byte(nil), blockKey...)})
+	if err := k.validate(0); err != nil {
 		return KeyPair{}, err
 	}
 	return k, nil
@@ -65,21 +63,24 @@ func NewKeyPair(hashKey, blockKey []byte) (KeyPair, error) {
 // pairs generated at start-up log every shopper out on restart and do not
 // work behind a load balancer.
 func GenerateKeyPair() (KeyPair, error) {
-	m := &keyMaterial{hash: make([]byte, MinHashKeyLen), block: make([]byte, BlockKeyLen)}
+	m := keyMaterial{hash: make([]byte, MinHashKeyLen), block: make([]byte, BlockKeyLen)}
 	if _, err := io.ReadFull(rand.Reader, m.hash); err != nil {
 		return KeyPair{}, fmt.Errorf("pointcheckout: generating a hash key: %w", err)
 	}
 	if _, err := io.ReadFull(rand.Reader, m.block); err != nil {
 		return KeyPair{}, fmt.Errorf("pointcheckout: generating a block key: %w", err)
 	}
-	return KeyPair{m}, nil
+	return pairOf(m), nil
 }
+
+// pairOf wraps m in a KeyPair.
+func pairOf(m keyMaterial) KeyPair { return KeyPair{func() keyMaterial { return m }} }
 
 // ParseKeyPairs reads key pairs in the text form [KeyPair.Encode] writes,
 // as kept in an environment variable: comma-separated pairs of
 // base64(hash key) ":" base64(block key), the pair that seals first.
 // Standard and URL-safe base64, padded or not, are accepted; spaces around
-// pairs are ignored. Every pair must pass [KeyPair.Validate].
+// pairs are ignored. Every pair must be one NewKeyPair accepts.
 func ParseKeyPairs(s string) ([]KeyPair, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("%w: no key pairs given", ErrInvalidKeys)
@@ -91,7 +92,7 @@ func ParseKeyPairs(s string) ([]KeyPair, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: pair %d: want base64(hash key):base64(block key)", ErrInvalidKeys, i+1)
 		}
-		m := &keyMaterial{}
+		var m keyMaterial
 		var err error
 		if m.hash, err = decodeKey(hash); err != nil {
 			return nil, fmt.Errorf("%w: pair %d: hash key is not base64", ErrInvalidKeys, i+1)
@@ -99,7 +100,7 @@ func ParseKeyPairs(s string) ([]KeyPair, error) {
 		if m.block, err = decodeKey(block); err != nil {
 			return nil, fmt.Errorf("%w: pair %d: block key is not base64", ErrInvalidKeys, i+1)
 		}
-		k := KeyPair{m}
+		k := pairOf(m)
 		if err := k.validate(i + 1); err != nil {
 			return nil, err
 		}
@@ -127,12 +128,8 @@ func (k KeyPair) Encode() string {
 	return base64.StdEncoding.EncodeToString(m.hash) + ":" + base64.StdEncoding.EncodeToString(m.block)
 }
 
-// Validate reports a pair the codec refuses: a hash key shorter than
-// MinHashKeyLen, a block key that is not BlockKeyLen bytes, an all-zero key
-// (an unset secret), or the same bytes used for both keys.
-func (k KeyPair) Validate() error { return k.validate(0) }
-
-// validate is Validate naming the pair's position (1-based, 0 for none).
+// validate reports a pair the codec refuses (see NewKeyPair), naming its
+// position (1-based, 0 for none).
 func (k KeyPair) validate(pos int) error {
 	where := ""
 	if pos > 0 {
@@ -157,7 +154,7 @@ func (k KeyPair) material() keyMaterial {
 	if k.k == nil {
 		return keyMaterial{}
 	}
-	return *k.k
+	return k.k()
 }
 
 func allZero(b []byte) bool {
@@ -167,19 +164,3 @@ func allZero(b []byte) bool {
 	}
 	return acc == 0
 }
-
-// String redacts the keys.
-func (k KeyPair) String() string { return redactedKeyPair }
-
-// GoString redacts the keys for %#v.
-func (k KeyPair) GoString() string { return redactedKeyPair }
-
-// Format redacts the keys for every fmt verb (%v, %+v, %#v, %x, %s, ...).
-func (k KeyPair) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedKeyPair) }
-
-// LogValue redacts the keys in log/slog output.
-func (k KeyPair) LogValue() slog.Value { return slog.StringValue(redactedKeyPair) }
-
-// MarshalJSON redacts the keys, so a configuration dumped as JSON does not
-// leak them.
-func (k KeyPair) MarshalJSON() ([]byte, error) { return []byte(`"` + redactedKeyPair + `"`), nil }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,16 +17,16 @@ import (
 // testKey returns a deterministic, valid key pair: hash key bytes start at
 // seed, block key bytes at seed+100, so pairs with different seeds differ.
 func testKey(seed byte) KeyPair {
-	m := &keyMaterial{hash: make([]byte, 32), block: make([]byte, 32)}
+	m := keyMaterial{hash: make([]byte, 32), block: make([]byte, 32)}
 	for i := range 32 {
 		m.hash[i] = seed + byte(i)
 		m.block[i] = seed + 100 + byte(i)
 	}
-	return KeyPair{m}
+	return pairOf(m)
 }
 
 // pair builds a KeyPair from raw bytes without validating them.
-func pair(hash, block []byte) KeyPair { return KeyPair{&keyMaterial{hash: hash, block: block}} }
+func pair(hash, block []byte) KeyPair { return pairOf(keyMaterial{hash: hash, block: block}) }
 
 func money(t testing.TB, minor int64, cur string) Money {
 	t.Helper()
@@ -43,7 +42,7 @@ func TestGenerateKeyPair(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, a.material().hash, MinHashKeyLen)
 	assert.Len(t, a.material().block, BlockKeyLen)
-	assert.NoError(t, a.Validate())
+	assert.NoError(t, a.validate(0))
 	assert.NotEqual(t, a.material().hash, b.material().hash)
 	assert.NotEqual(t, a.material().block, b.material().block)
 }
@@ -163,31 +162,33 @@ func TestKeyPairRedaction(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "key", k, "keys", cfg.Keys)
 	js, err := json.Marshal(cfg)
 	require.NoError(t, err)
+	// Through a variable, so vet lets every verb be tried on a KeyPair.
+	sprintf := fmt.Sprintf
 	outputs := map[string]string{
-		"String":                k.String(),
-		"%v":                    fmt.Sprintf("%v", k),
-		"%+v":                   fmt.Sprintf("%+v", k),
-		"%#v":                   fmt.Sprintf("%#v", k),
-		"%s":                    fmt.Sprintf("%s", k),
-		"%x":                    fmt.Sprintf("%x", k),
-		"%q":                    fmt.Sprintf("%q", k),
-		"%d":                    fmt.Sprintf("%d", k),
-		"ptr %v":                fmt.Sprintf("%v", &k),
-		"ptr %+v":               fmt.Sprintf("%+v", &k),
-		"slice %v":              fmt.Sprintf("%v", cfg.Keys),
-		"slice %#v":             fmt.Sprintf("%#v", cfg.Keys),
-		"struct %+v":            fmt.Sprintf("%+v", cfg),
-		"struct %#v":            fmt.Sprintf("%#v", cfg),
-		"nested unexported %+v": fmt.Sprintf("%+v", server{cfg}),
-		"nested unexported %#v": fmt.Sprintf("%#v", server{cfg}),
+		"%v":                    sprintf("%v", k),
+		"%+v":                   sprintf("%+v", k),
+		"%#v":                   sprintf("%#v", k),
+		"%s":                    sprintf("%s", k),
+		"%x":                    sprintf("%x", k),
+		"%q":                    sprintf("%q", k),
+		"%d":                    sprintf("%d", k),
+		"ptr %v":                sprintf("%v", &k),
+		"ptr %+v":               sprintf("%+v", &k),
+		"slice %v":              sprintf("%v", cfg.Keys),
+		"slice %#v":             sprintf("%#v", cfg.Keys),
+		"struct %+v":            sprintf("%+v", cfg),
+		"struct %#v":            sprintf("%#v", cfg),
+		"nested unexported %+v": sprintf("%+v", server{cfg}),
+		"nested unexported %#v": sprintf("%#v", server{cfg}),
+		"nested unexported %s":  sprintf("%s", server{cfg}),
+		"nested unexported %x":  sprintf("%x", server{cfg}),
+		"nested unexported %d":  sprintf("%d", server{cfg}),
+		"nested unexported %q":  sprintf("%q", server{cfg}),
 		"slog":                  logged.String(),
 		"json":                  string(js),
 	}
 	for name, out := range outputs {
 		t.Run(name, func(t *testing.T) {
-			if !strings.HasPrefix(name, "nested unexported") {
-				assert.Contains(t, out, "redacted")
-			}
 			for _, leak := range leaks {
 				assert.NotContains(t, out, leak)
 			}
@@ -205,5 +206,5 @@ func TestNewKeyPair(t *testing.T) {
 	assert.NotEqual(t, good.hash, k.material().hash, "the pair keeps copies")
 	_, err = NewKeyPair(good.hash[:16], good.block)
 	assert.ErrorIs(t, err, ErrInvalidKeys)
-	assert.ErrorIs(t, KeyPair{}.Validate(), ErrInvalidKeys, "the zero pair has no keys")
+	assert.ErrorIs(t, KeyPair{}.validate(0), ErrInvalidKeys, "the zero pair has no keys")
 }

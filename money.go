@@ -127,13 +127,6 @@ func (m Money) Minor() int64 { return m.minor }
 // Currency returns the ISO 4217 code, or "" for the zero value.
 func (m Money) Currency() string { return m.currency }
 
-// Exponent returns how many fraction digits the currency has (2 for AED, 3 for
-// KWD, 0 for JPY).
-func (m Money) Exponent() int {
-	e, _ := CurrencyExponent(m.currency)
-	return e
-}
-
 // IsValid reports whether m has a currency, that is, was built by NewMoney,
 // ParseMoney or a successful decode rather than being the zero value.
 func (m Money) IsValid() bool { return m.currency != "" }
@@ -144,7 +137,7 @@ func (m Money) IsZero() bool { return m.minor == 0 }
 // Decimal returns the amount as a decimal string with exactly the currency's
 // fraction digits: "100.00", "12.345", "500".
 func (m Money) Decimal() string {
-	exp := m.Exponent()
+	exp, _ := CurrencyExponent(m.currency)
 	s := strconv.FormatInt(m.minor, 10)
 	if exp == 0 {
 		return s
@@ -222,13 +215,4 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 	}
 	*m = v
 	return nil
-}
-
-// clip bounds untrusted text quoted in error messages.
-func clip(s string) string {
-	const max = 32
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

@@ -3,8 +3,10 @@ package pointcheckout
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"net/url"
 )
 
@@ -82,4 +84,55 @@ func validCheckoutID(id string) bool {
 		}
 	}
 	return true
+}
+
+// serveNotify resolves the checkout a notification names. The body is only
+// a hint: the status always comes from the API.
+func (h *Handler) serveNotify(w http.ResponseWriter, r *http.Request) {
+	noStore(w)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if h.cfg.Refs == nil {
+		http.Error(w, "notifications are not configured", http.StatusNotImplemented)
+		return
+	}
+	id, err := parseNotification(http.MaxBytesReader(w, r.Body, maxNotifyBody), r.Header.Get("Content-Type"))
+	if err != nil {
+		http.Error(w, "bad notification", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	ref, err := h.cfg.Refs.FindRef(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			http.Error(w, "unknown checkout", http.StatusNotFound)
+			return
+		}
+		h.fail(r, "pointcheckout: finding the reference of a notification failed", err, "checkout_id", id)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+		return
+	}
+	if ref.CheckoutID != id {
+		h.security(r, "reference found for a notification names another checkout", fmt.Errorf("%w: want %q", ErrInvalidRef, clip(id)))
+		http.Error(w, "unknown checkout", http.StatusNotFound)
+		return
+	}
+	res, err := h.Resolve(ctx, ref, SourceNotify)
+	switch {
+	case err == nil && res.Status.IsFinal():
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	case err == nil:
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte("pending\n"))
+	case errors.Is(err, ErrVerification):
+		h.security(r, "notified checkout does not match its reference", err)
+		http.Error(w, "verification failed", http.StatusConflict)
+	default:
+		h.fail(r, "pointcheckout: notification could not be resolved", err, "checkout_id", id)
+		http.Error(w, "try again later", http.StatusServiceUnavailable)
+	}
 }

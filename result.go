@@ -30,9 +30,9 @@ func (h *Handler) redirectToResult(w http.ResponseWriter, r *http.Request, res R
 	if err := h.SetResultCookie(w, r, res); err != nil {
 		h.fail(r, "pointcheckout: result cookie", err)
 	}
-	target := h.failureURL
+	target := h.cfg.FailureURL
 	if res.Succeeded() {
-		target = h.successURL
+		target = h.cfg.SuccessURL
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

@@ -85,10 +85,8 @@ func TestSecretValueNeverShows(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, leaks(string(b)), "%s as JSON: %s", name, b)
 	}
-	text, err := s.MarshalText()
-	require.NoError(t, err)
-	assert.Empty(t, leaks(string(text)))
-	assert.Empty(t, leaks(s.String()+s.GoString()+s.LogValue().String()))
+	assert.Equal(t, "[REDACTED]", s.String())
+	assert.Equal(t, "[REDACTED]", fmt.Sprint(s))
 
 	// The test would notice a format that printed the value.
 	assert.NotEmpty(t, leaks(fmt.Sprintf("%v", testSecret)))
@@ -164,7 +162,7 @@ func TestErrorsAndLogsNeverShowTheSecret(t *testing.T) {
 				record(err)
 				_, err = c.GetCheckout(ctx, "1")
 				record(err)
-				_, err = c.FindCheckouts(ctx, pc.CheckoutQuery{OrderID: "order-1"})
+				_, err = c.FindByOrderID(ctx, "order-1")
 				record(err)
 				_, err = c.FindByRequestID(ctx, "req-1")
 				record(err)

@@ -37,27 +37,31 @@ var (
 	soakSeed        = flag.Uint64("soak.seed", 0, "seed of the soak's choices (0: a fresh one, logged)")
 )
 
-// ledger is the soak's OrderUpdater: a forward-only store as a real shop
-// keeps it (compare examples/shop/updater.go). Each checkout moves only as
-// Status.CanBecome allows; a repeat changes nothing; an update whose amount
-// is not the order's is refused. It fails now and then, as a database
-// does, and it records the Ref of every checkout so that notifications and
-// sweeps can find it.
+// ledger is the soak's OrderUpdater: each order's attempts under
+// pointcheckout.ApplyUpdate's rule, kept in memory as package sqlledger
+// keeps them in a database, with the Ref of every attempt for
+// notifications and sweeps. An update whose amount is not the order's is
+// refused. It fails now and then, as a database does, and it counts what
+// the rule did with each update.
 type ledger struct {
-	mu        sync.Mutex
-	rng       *rand.Rand
-	failRate  float64
-	orders    map[string]pointcheckout.Money
-	checkouts map[string]*ledgerCheckout
+	mu       sync.Mutex
+	rng      *rand.Rand
+	failRate float64
+	orders   map[string]*ledgerOrder
+	byID     map[string]string // checkout id → order id
 
-	failures, repeats, refused, amountMismatch, unknown int
+	failures, repeats, refused, amountMismatch, unknown, verification int
 }
 
-type ledgerCheckout struct {
-	ref     pointcheckout.Ref
-	order   string
-	status  pointcheckout.Status
-	applied []pointcheckout.Status
+// ledgerOrder is one order: its price, its attempts and payment state,
+// every status each attempt took, and how often the order's state changed
+// to one that took money.
+type ledgerOrder struct {
+	amount   pointcheckout.Money
+	attempts []pointcheckout.Attempt
+	state    pointcheckout.PaymentState
+	applied  map[string][]pointcheckout.Status // checkout id → its statuses, in order
+	paid     int
 }
 
 var errLedgerDown = errors.New("ledger: database is locked")
@@ -65,14 +69,24 @@ var errLedgerDown = errors.New("ledger: database is locked")
 func newLedger(seed uint64, failRate float64) *ledger {
 	return &ledger{
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), failRate: failRate,
-		orders: map[string]pointcheckout.Money{}, checkouts: map[string]*ledgerCheckout{},
+		orders: map[string]*ledgerOrder{}, byID: map[string]string{},
 	}
 }
 
 func (l *ledger) addOrder(id string, amount pointcheckout.Money) {
 	l.mu.Lock()
-	l.orders[id] = amount
+	l.orders[id] = &ledgerOrder{amount: amount, state: pointcheckout.PaymentNone, applied: map[string][]pointcheckout.Status{}}
 	l.mu.Unlock()
+}
+
+func (l *ledger) amount(id string) (pointcheckout.Money, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o, ok := l.orders[id]
+	if !ok {
+		return pointcheckout.Money{}, false
+	}
+	return o.amount, true
 }
 
 func (l *ledger) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
@@ -82,87 +96,101 @@ func (l *ledger) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 		l.failures++
 		return errLedgerDown
 	}
-	amount, ok := l.orders[u.OrderID]
+	o, ok := l.orders[u.OrderID]
 	if !ok {
 		l.unknown++
 		return fmt.Errorf("ledger: unknown order %q", u.OrderID)
 	}
-	if u.Amount != amount || u.Ref.Amount != amount {
+	if u.Amount != o.amount || u.Ref.Amount != o.amount {
 		l.amountMismatch++
-		return fmt.Errorf("ledger: order %s: amount %s is not the order's %s", u.OrderID, u.Amount, amount)
+		return fmt.Errorf("ledger: order %s: amount %s is not the order's %s", u.OrderID, u.Amount, o.amount)
 	}
-	c := l.checkouts[u.CheckoutID]
-	if c == nil {
-		if u.Source != pointcheckout.SourcePay {
-			// Only /pay introduces a checkout; anything else naming an
-			// unknown one did not come from this shop's own flow.
-			l.unknown++
-		}
-		c = &ledgerCheckout{ref: u.Ref, order: u.OrderID}
-		l.checkouts[u.CheckoutID] = c
-	}
+	out := pointcheckout.ApplyUpdate(o.attempts, u)
 	switch {
-	case c.status == u.Status:
-		l.repeats++
-	case c.status.CanBecome(u.Status):
-		c.status = u.Status
-		c.applied = append(c.applied, u.Status)
-	default:
-		// A regression (PAID to PENDING, FAILED to PAID...) is refused
-		// and counted; the update is done as far as the handler cares.
+	case errors.Is(out.Err, pointcheckout.ErrVerification):
+		l.verification++
+		return out.Err
+	case errors.Is(out.Err, pointcheckout.ErrUnknownAttempt):
+		// Only /pay introduces an attempt; anything else naming an
+		// unknown one did not come from this shop's own flow.
+		l.unknown++
+		return out.Err
+	case out.Err != nil:
 		l.refused++
+		return out.Err
+	case out.AttemptChanged:
+		l.byID[u.CheckoutID] = u.OrderID
+		o.applied[u.CheckoutID] = append(o.applied[u.CheckoutID], u.Status)
+	case out.Attempt.Status == u.Status:
+		l.repeats++
+	default:
+		// A move back (PAID to PENDING, FAILED to PAID...) changes
+		// nothing; the update is done as far as the handler cares.
+		l.refused++
+	}
+	o.attempts, o.state = out.Attempts, out.After
+	if out.OrderChanged && !out.Before.TookMoney() && out.After.TookMoney() {
+		o.paid++
 	}
 	return nil
 }
 
 func (l *ledger) FindRef(_ context.Context, id string) (pointcheckout.Ref, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if c, ok := l.checkouts[id]; ok {
-		return c.ref, nil
+	if a, ok := l.attempt(id); ok {
+		return a.Ref, nil
 	}
 	return pointcheckout.Ref{}, fmt.Errorf("ledger: checkout %q: %w", id, pointcheckout.ErrNotFound)
 }
 
-// unsettled returns the Refs of checkouts still waiting, for a sweep.
+// attempt returns the attempt with checkout id, of any order.
+func (l *ledger) attempt(id string) (pointcheckout.Attempt, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o, ok := l.orders[l.byID[id]]
+	if !ok {
+		return pointcheckout.Attempt{}, false
+	}
+	for _, a := range o.attempts {
+		if a.Ref.CheckoutID == id {
+			return a, true
+		}
+	}
+	return pointcheckout.Attempt{}, false
+}
+
+// unsettled returns the Refs of attempts still waiting, for a sweep.
 func (l *ledger) unsettled() []pointcheckout.Ref {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var refs []pointcheckout.Ref
-	for _, c := range l.checkouts {
-		if !c.status.IsFinal() {
-			refs = append(refs, c.ref)
+	for _, o := range l.orders {
+		for _, a := range o.attempts {
+			if !a.Status.IsFinal() {
+				refs = append(refs, a.Ref)
+			}
 		}
 	}
 	return refs
 }
 
 // regressionsAccepted counts applied moves the forward rule forbids; the
-// ledger never applies one, and this proves it from the history.
+// rule never applies one, and this proves it from the history.
 func (l *ledger) regressionsAccepted() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
-	for _, c := range l.checkouts {
-		prev := pointcheckout.Status("")
-		for _, st := range c.applied {
-			if !prev.CanBecome(st) {
-				n++
+	for _, o := range l.orders {
+		for _, applied := range o.applied {
+			prev := pointcheckout.Status("")
+			for _, st := range applied {
+				if !prev.CanBecome(st) {
+					n++
+				}
+				prev = st
 			}
-			prev = st
 		}
 	}
 	return n
-}
-
-func (l *ledger) status(checkoutID string) (pointcheckout.Status, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.checkouts[checkoutID]
-	if !ok {
-		return "", false
-	}
-	return c.status, true
 }
 
 // flowKind is what one shopper does.
@@ -228,12 +256,12 @@ func newSoakRig(t *testing.T, seed uint64) *soakRig {
 		Client: r.gw.Client(func(c *pointcheckout.ClientConfig) {
 			c.RetryBaseDelay = time.Millisecond
 			c.Timeout = 5 * time.Second
+			// The orders include 12.345 KWD and 0.001 BHD.
+			c.ThreeDecimalAmounts = true
 		}),
 		Orders: pointcheckout.OrdersFunc(func(req *http.Request) (*pointcheckout.CheckoutRequest, error) {
 			id := req.FormValue("order")
-			r.ledger.mu.Lock()
-			amount, ok := r.ledger.orders[id]
-			r.ledger.mu.Unlock()
+			amount, ok := r.ledger.amount(id)
 			if !ok {
 				return nil, pointcheckout.ErrNotFound
 			}
@@ -521,7 +549,8 @@ func TestSoak(t *testing.T) {
 		if moneyTaken(c.Status) {
 			orderPaidAtGateway[c.OrderID] = true
 		}
-		got, known := r.ledger.status(c.ID)
+		a, known := r.ledger.attempt(c.ID)
+		got := a.Status
 		switch {
 		case !known && moneyTaken(c.Status):
 			lost++
@@ -540,23 +569,25 @@ func TestSoak(t *testing.T) {
 			t.Errorf("checkout %s of %s: gateway %s, shop %s", c.ID, c.OrderID, c.Status, got)
 		}
 	}
+	// Each order is paid in the shop exactly when it is at the gateway, in
+	// whichever attempt, and the shop was told so once.
 	r.ledger.mu.Lock()
-	for id := range r.ledger.orders {
-		paid := false
-		for _, c := range r.ledger.checkouts {
-			if c.order == id && moneyTaken(c.status) {
-				paid = true
-			}
-		}
+	for id, o := range r.ledger.orders {
+		paid := o.state.TookMoney()
 		if paid != orderPaidAtGateway[id] {
 			wrong++
-			t.Errorf("order %s: shop says paid=%v, gateway paid=%v", id, paid, orderPaidAtGateway[id])
+			t.Errorf("order %s: shop says %s, gateway paid=%v", id, o.state, orderPaidAtGateway[id])
+		}
+		if want := boolCount(paid); o.paid != want {
+			wrong++
+			t.Errorf("order %s: the shop was told %d times that it took money, want %d", id, o.paid, want)
 		}
 	}
-	ledgerStats := fmt.Sprintf("updater: %d failures, %d repeats, %d regressions refused, %d unknown, %d amount mismatches",
-		r.ledger.failures, r.ledger.repeats, r.ledger.refused, r.ledger.unknown, r.ledger.amountMismatch)
+	ledgerStats := fmt.Sprintf("updater: %d failures, %d repeats, %d refused or ignored, %d unknown, %d amount mismatches, %d verification failures",
+		r.ledger.failures, r.ledger.repeats, r.ledger.refused, r.ledger.unknown, r.ledger.amountMismatch, r.ledger.verification)
 	assert.Zero(t, r.ledger.unknown, "updates for checkouts the shop never created")
 	assert.Zero(t, r.ledger.amountMismatch, "updates with another amount")
+	assert.Zero(t, r.ledger.verification, "updates that do not match the recorded attempt")
 	updaterFailures, orders := r.ledger.failures, len(r.ledger.orders)
 	r.ledger.mu.Unlock()
 	r.mu.Lock()
@@ -584,4 +615,12 @@ func TestSoak(t *testing.T) {
 	ev.add(evWrong, wrong)
 	ev.add(evLost, lost)
 	ev.add(evRegressions, regressions)
+}
+
+// boolCount is 1 for true, 0 for false.
+func boolCount(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -51,6 +51,13 @@ const (
 // (with a dotless ı) as PAID, and a status that decides whether goods ship
 // must match exactly.
 func ParseStatus(s string) Status {
+	switch st := Status(s); st {
+	case StatusPending, StatusPendingConfirmation, StatusAuthorized, StatusPaid,
+		StatusFailed, StatusCancelled, StatusExpired, StatusRefunded,
+		StatusPartiallyRefunded, StatusChargeback:
+		// The canonical spelling, as the live API answers: no copy.
+		return st
+	}
 	s = strings.TrimSpace(s)
 	if len(s) > 32 {
 		return StatusUnknown
@@ -123,10 +130,9 @@ func (s Status) IsFinal() bool {
 // The empty status (no checkout recorded yet) may become any known status.
 // StatusUnknown is never a legal target.
 //
-// The rule is about one checkout. An order retried after a decline has a new
-// checkout whose PENDING and PAID must not be judged against the old one's
-// FAILED: keep the status per checkout (or, per order, let a newer checkout
-// of an unpaid order replace the old one first, as the demo shop does).
+// The rule is about one checkout: an order retried after a decline has a
+// new checkout whose PENDING and PAID must not be judged against the old
+// one's FAILED. [ApplyUpdate] combines an order's checkouts.
 func (s Status) CanBecome(next Status) bool {
 	if !next.Known() || s == next {
 		return false

@@ -3,9 +3,7 @@ package pointcheckout
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -318,38 +316,4 @@ func recordRef(rec *codec.Record) (Ref, error) {
 		Amount: amount, CreatedAt: time.Unix(rec.Created, 0).UTC(),
 	}
 	return ref, ref.Validate()
-}
-
-// secureCookie decides the Secure attribute: on for https (direct, or
-// behind a TLS-terminating proxy that says X-Forwarded-Proto: https), off
-// only for plain http to a loopback host, or to any host when
-// allowInsecure is set. Trusting the proxy header is safe here: it can
-// only turn Secure on.
-func secureCookie(r *http.Request, allowInsecure bool) bool {
-	return requestIsHTTPS(r) || !(allowInsecure || isLoopbackHost(r.Host))
-}
-
-// requestIsHTTPS reports whether the shopper's browser used https, directly
-// or through a TLS-terminating proxy. Behind a chain of proxies the header
-// is a list whose first entry is the browser's side ("https, http").
-func requestIsHTTPS(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-	return strings.EqualFold(strings.TrimSpace(proto), "https")
-}
-
-// isLoopbackHost reports whether host (with or without a port) is
-// localhost, in 127.0.0.0/8, or ::1.
-func isLoopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -21,7 +21,6 @@ func TestRunPrintsOneUsablePair(t *testing.T) {
 	keys, err := pointcheckout.ParseKeyPairs(line)
 	require.NoError(t, err, "the line is a value for POINTCHECKOUT_COOKIE_KEYS")
 	require.Len(t, keys, 1)
-	require.NoError(t, keys[0].Validate())
 	assert.Equal(t, line, keys[0].Encode())
 
 	assert.NotEqual(t, first.String(), second.String(), "every run makes a new pair")

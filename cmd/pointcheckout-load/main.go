@@ -2,18 +2,21 @@
 // pointcheckout handlers and reports what a busy shop would see: flows per
 // second, flow latency percentiles, allocations per flow, peak memory, the
 // TCP connections opened to the gateway and to the shop, and errors. At the
-// end it checks every order's state in the shop's OrderUpdater against the
-// gateway, and exits non-zero on any error or mismatch.
+// end it checks every order in the shop's OrderUpdater against the gateway:
+// each checkout recorded in the same status, the order paid exactly when
+// one of its checkouts took money, and that change told to the shop once.
+// It exits non-zero on any error or mismatch.
 //
 //	pointcheckout-load -c 16 -n 5000 -duration 30s
 //	pointcheckout-load -c 16 -page -gateway http://127.0.0.1:8089 -key demo -secret demo-secret
 //
 // The shop (a pointcheckout.Handler behind its Middleware, with an order
-// catalog and an order book as OrderUpdater) runs in this process on a
-// loopback listener. The gateway is a pointcheckouttest sandbox started in
-// this process, or with -gateway an already running pointcheckout-sandbox
-// on loopback. Each flow is one new shopper (a fresh cookie jar; each of
-// the -c shoppers keeps its own keep-alive connections, as a browser does):
+// catalog, and an order book on pointcheckout.ApplyUpdate as OrderUpdater)
+// runs in this process on a loopback listener. The gateway is a
+// pointcheckouttest sandbox started in this process, or with -gateway an
+// already running pointcheckout-sandbox on loopback. Each flow is one new
+// shopper (a fresh cookie jar; each of the -c shoppers keeps its own
+// keep-alive connections, as a browser does):
 //
 //  1. POST /pay for a new order: the shop creates the checkout and answers
 //     303 to the payment page;
@@ -166,7 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	if err != nil {
 		return nil, err
 	}
-	env, err := newEnvironment(o)
+	env, err := newEnvironment(o, stderr)
 	if err != nil {
 		return nil, err
 	}

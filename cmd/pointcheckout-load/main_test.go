@@ -5,7 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -13,19 +17,29 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
 
 // checkInvariants asserts what every healthy run must show, whatever the
 // machine's speed: every flow ended where it should, the shop's records
-// agree with the gateway's, and connections were kept alive.
-func checkInvariants(t *testing.T, rep *report, flows, concurrency int) {
+// agree with the gateway's, each paid order was told once, and connections
+// were kept alive.
+func checkInvariants(t *testing.T, rep *report, flows, concurrency, failEvery int) {
 	t.Helper()
 	assert.Equal(t, flows, rep.Flows, "flows started")
 	assert.Equal(t, flows, rep.OK, "flows ok; errors: %v", rep.ErrorSamples)
 	assert.Zero(t, rep.Errors)
 	assert.Equal(t, flows, rep.Checked, "orders checked against the gateway")
 	assert.Zero(t, rep.Mismatches, "mismatches: %v", rep.MismatchSamples)
+	paid := 0
+	for i := range flows {
+		if !declines(i, failEvery) {
+			paid++
+		}
+	}
+	assert.Equal(t, paid, rep.Paid, "orders paid")
+	assert.Equal(t, paid, rep.PaidChanges, "changes to paid told to the shop")
 	assert.Positive(t, rep.FlowsPerSecond)
 	assert.LessOrEqual(t, rep.P50, rep.P95)
 	assert.LessOrEqual(t, rep.P95, rep.P99)
@@ -45,23 +59,26 @@ func checkInvariants(t *testing.T, rep *report, flows, concurrency int) {
 
 func TestRunWithSandboxInProcess(t *testing.T) {
 	tests := []struct {
-		name string
-		n, c int
-		args []string
-		page bool
+		name      string
+		n, c      int
+		failEvery int
+		page      bool
 	}{
-		{name: "complete hook", n: 50, c: 8},
-		{name: "hosted page", n: 50, c: 8, args: []string{"-page", "-fail-every", "3"}, page: true},
-		{name: "one shopper", n: 20, c: 1, args: []string{"-fail-every", "0"}},
+		{name: "complete hook", n: 50, c: 8, failEvery: 10},
+		{name: "hosted page", n: 50, c: 8, failEvery: 3, page: true},
+		{name: "one shopper", n: 20, c: 1, failEvery: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errs bytes.Buffer
-			args := append([]string{"-n", strconv.Itoa(tt.n), "-c", strconv.Itoa(tt.c), "-json"}, tt.args...)
+			args := []string{"-n", strconv.Itoa(tt.n), "-c", strconv.Itoa(tt.c), "-fail-every", strconv.Itoa(tt.failEvery), "-json"}
+			if tt.page {
+				args = append(args, "-page")
+			}
 			rep, err := run(context.Background(), args, &out, &errs)
 			require.NoError(t, err, errs.String())
 			c := tt.c
-			checkInvariants(t, rep, tt.n, c)
+			checkInvariants(t, rep, tt.n, c, tt.failEvery)
 			assert.Equal(t, tt.page, rep.Page)
 			// Keep-alive: the shop's API client opens about one connection
 			// per concurrent shopper, not one per request (4 per flow).
@@ -77,6 +94,7 @@ func TestRunWithSandboxInProcess(t *testing.T) {
 			require.NoError(t, json.Unmarshal(out.Bytes(), &printed))
 			assert.Equal(t, rep.OK, printed.OK)
 			assert.Equal(t, rep.Mismatches, printed.Mismatches)
+			assert.Equal(t, rep.PaidChanges, printed.PaidChanges)
 			assert.Equal(t, rep.GatewayConns, printed.GatewayConns)
 		})
 	}
@@ -88,7 +106,7 @@ func TestRunAgainstRunningSandbox(t *testing.T) {
 	var out bytes.Buffer
 	rep, err := run(context.Background(), []string{"-n", "30", "-c", "4", "-gateway", gw.URL, "-key", "load-key", "-secret", "load-secret"}, &out, io.Discard)
 	require.NoError(t, err, out.String())
-	checkInvariants(t, rep, 30, 4)
+	checkInvariants(t, rep, 30, 4, 10)
 	assert.True(t, rep.Page, "-gateway pays through the hosted page")
 	assert.Equal(t, int64(-1), rep.GatewayConns, "connections of another process's gateway are not known")
 	// The gateway's own count covers the shop's API client and the
@@ -96,6 +114,7 @@ func TestRunAgainstRunningSandbox(t *testing.T) {
 	assert.LessOrEqual(t, gw.ConnectionsOpened(), rep.BrowserGatewayConns+2*4+2)
 	assert.Contains(t, out.String(), "30 ok, 0 errors")
 	assert.Contains(t, out.String(), "30 checked against the gateway, 0 mismatches")
+	assert.Contains(t, out.String(), "27 orders paid at the gateway, 27 changes to paid delivered to the shop")
 }
 
 func TestRunFailsOnErrors(t *testing.T) {
@@ -117,19 +136,75 @@ func TestVerifyFindsDisagreement(t *testing.T) {
 	// shop's back: the check must see it.
 	o, err := parseOptions([]string{"-n", "6", "-c", "2"}, io.Discard)
 	require.NoError(t, err)
-	env, err := newEnvironment(o)
+	env, err := newEnvironment(o, io.Discard)
 	require.NoError(t, err)
 	defer env.close()
 	rep := env.drive(context.Background(), o)
 	require.Equal(t, 6, rep.OK, rep.ErrorSamples)
 	st, ok := env.book.get(env.runID + "-0000000")
 	require.True(t, ok)
-	require.NoError(t, env.sandbox.Complete(st.checkoutID, "REFUNDED"))
+	require.Len(t, st.attempts, 1)
+	require.NoError(t, env.sandbox.Complete(st.attempts[0].Ref.CheckoutID, "REFUNDED"))
 	rep.verify(context.Background(), env, o)
 	assert.Equal(t, 6, rep.Checked)
 	assert.Equal(t, 1, rep.Mismatches)
 	require.Len(t, rep.MismatchSamples, 1)
 	assert.Contains(t, rep.MismatchSamples[0], "REFUNDED")
+}
+
+// TestVerifyCountsAnOlderAttemptThatPaid: an order with two attempts, the
+// older one paid in a tab left open, is paid, once, in the shop as at the
+// gateway. Then the check must see a paid change told twice, or never.
+func TestVerifyCountsAnOlderAttemptThatPaid(t *testing.T) {
+	o, err := parseOptions([]string{"-n", "1", "-c", "1"}, io.Discard)
+	require.NoError(t, err)
+	env, err := newEnvironment(o, io.Discard)
+	require.NoError(t, err)
+	defer env.close()
+	order := env.runID + "-0000000"
+	amount, err := pointcheckout.NewMoney(4900, "AED")
+	require.NoError(t, err)
+	env.catalog.add(order, amount)
+
+	// Two tabs each start an attempt; the older one pays and comes back.
+	var tabs []*browser
+	for range 2 {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		b := &browser{ctx: t.Context(), hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		p, err := b.post(env.shopURL+"/pay", url.Values{"order": {order}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusSeeOther, p.status, p.body)
+		tabs = append(tabs, b)
+	}
+	cos := env.sandbox.Checkouts()
+	require.Len(t, cos, 2)
+	require.NoError(t, env.sandbox.Complete(cos[0].ID, pointcheckout.StatusPaid))
+	back, err := tabs[0].get(cos[0].ReturnURL)
+	require.NoError(t, err)
+	require.Equal(t, "/thanks", back.location, back.body)
+
+	st, ok := env.book.get(order)
+	require.True(t, ok)
+	require.Len(t, st.attempts, 2)
+	assert.Equal(t, pointcheckout.PaymentPaid, st.state, "the older attempt's payment decides the order")
+	rep := &report{Flows: 1}
+	rep.verify(t.Context(), env, o)
+	assert.Equal(t, 1, rep.Checked)
+	assert.Zero(t, rep.Mismatches, rep.MismatchSamples)
+	assert.Equal(t, 1, rep.Paid)
+	assert.Equal(t, 1, rep.PaidChanges)
+
+	for _, told := range []int{2, 0} {
+		env.book.mu.Lock()
+		env.book.orders[order].paid = told
+		env.book.mu.Unlock()
+		rep := &report{Flows: 1}
+		rep.verify(t.Context(), env, o)
+		assert.Equal(t, 1, rep.Mismatches, "told %d times", told)
+		require.Len(t, rep.MismatchSamples, 1)
+		assert.Contains(t, rep.MismatchSamples[0], fmt.Sprintf("told %d times", told))
+	}
 }
 
 func TestOptionsRefuse(t *testing.T) {

@@ -53,6 +53,12 @@ type report struct {
 	Checked         int      `json:"checked"`
 	Mismatches      int      `json:"mismatches"`
 	MismatchSamples []string `json:"mismatch_samples,omitempty"`
+
+	// Paid of the checked orders took money at the gateway, in any of
+	// their attempts; PaidChanges counts the changes to a paid state the
+	// shop was told of, which must be one for each of them.
+	Paid        int `json:"paid"`
+	PaidChanges int `json:"paid_changes"`
 }
 
 func (r *report) writeJSON(w io.Writer) error {
@@ -82,6 +88,7 @@ func (r *report) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "tcp conns   to the gateway API %s, to the payment page %d, to the shop %d\n", gw, r.BrowserGatewayConns, r.ShopConns)
 	fmt.Fprintf(&b, "orders      %d checked against the gateway, %d mismatches\n", r.Checked, r.Mismatches)
+	fmt.Fprintf(&b, "paid        %d orders paid at the gateway, %d changes to paid delivered to the shop\n", r.Paid, r.PaidChanges)
 	for _, s := range r.ErrorSamples {
 		fmt.Fprintf(&b, "  error: %s\n", s)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +32,10 @@ type environment struct {
 	runID      string
 }
 
-func newEnvironment(o options) (*environment, error) {
+// newEnvironment starts the gateway (unless -gateway) and the shop, whose
+// warnings and errors go to stderr: its Info line per checkout would cost
+// more than the flow it describes.
+func newEnvironment(o options, stderr io.Writer) (*environment, error) {
 	var id [4]byte
 	_, _ = rand.Read(id[:]) // never fails: crypto/rand aborts the program instead
 	e := &environment{book: newOrderBook(), catalog: &catalog{}, runID: "LOAD-" + hex.EncodeToString(id[:])}
@@ -63,6 +68,7 @@ func newEnvironment(o options) (*environment, error) {
 		Keys:       []pointcheckout.KeyPair{key},
 		SuccessURL: "/thanks",
 		FailureURL: "/sorry",
+		Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		e.close()
@@ -142,54 +148,57 @@ func (c *catalog) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, 
 	}, nil
 }
 
-// orderState is what the shop's database holds about one order's payment.
-type orderState struct {
-	checkoutID string
-	status     pointcheckout.Status
-	updates    int
-}
-
-// orderBook is the shop's OrderUpdater, following the interface's rules:
-// a new attempt (SourcePay) replaces an unpaid one, later updates only move
-// forward, repeats are no-ops.
+// orderBook is the shop's OrderUpdater: each order's payment attempts, kept
+// in memory under pointcheckout.ApplyUpdate's rule (package sqlledger keeps
+// them in a database under the same rule; this tool imports no driver). It
+// leaves the other attempts of a paid order open, as a ledger with
+// KeepOtherAttempts does, and counts for each order how often its payment
+// state changed to one that took money: the check against the gateway
+// wants that once for every paid order and never for another.
 type orderBook struct {
 	mu     sync.Mutex
-	orders map[string]*orderState
+	orders map[string]*bookOrder
 }
 
-func newOrderBook() *orderBook { return &orderBook{orders: map[string]*orderState{}} }
+// bookOrder is what the shop's database holds about one order's payment.
+type bookOrder struct {
+	attempts []pointcheckout.Attempt // oldest first
+	state    pointcheckout.PaymentState
+	paid     int // changes of state from one that took no money to one that did
+}
 
-// UpdateOrder records u.
+func newOrderBook() *orderBook { return &orderBook{orders: map[string]*bookOrder{}} }
+
+// UpdateOrder applies u, or returns why the rule refuses it (nothing
+// changed).
 func (b *orderBook) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	o := b.orders[u.OrderID]
 	if o == nil {
-		o = &orderState{}
-		b.orders[u.OrderID] = o
+		o = &bookOrder{state: pointcheckout.PaymentNone}
 	}
-	o.updates++
-	switch {
-	case u.Source == pointcheckout.SourcePay:
-		if o.status == pointcheckout.StatusPaid {
-			return errors.New("order already paid")
-		}
-		o.checkoutID, o.status = u.CheckoutID, u.Status
-	case u.CheckoutID != o.checkoutID:
-		// An update of an older attempt never changes the order.
-	case o.status.CanBecome(u.Status):
-		o.status = u.Status
+	out := pointcheckout.ApplyUpdate(o.attempts, u)
+	if out.Err != nil {
+		return out.Err
 	}
+	o.attempts, o.state = out.Attempts, out.After
+	if out.OrderChanged && !out.Before.TookMoney() && out.After.TookMoney() {
+		o.paid++
+	}
+	b.orders[u.OrderID] = o
 	return nil
 }
 
-// get returns a copy of the order's state.
-func (b *orderBook) get(order string) (orderState, bool) {
+// get returns a copy of the order's record.
+func (b *orderBook) get(order string) (bookOrder, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	o, ok := b.orders[order]
 	if !ok {
-		return orderState{}, false
+		return bookOrder{}, false
 	}
-	return *o, true
+	c := *o
+	c.attempts = slices.Clone(o.attempts)
+	return c, true
 }

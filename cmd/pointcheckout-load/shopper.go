@@ -75,7 +75,7 @@ func (s *shopper) flow(ctx context.Context, i int) error {
 		return err
 	}
 	s.env.catalog.add(order, amount)
-	declined := s.failEvery > 0 && i%s.failEvery == s.failEvery-1
+	declined := declines(i, s.failEvery)
 
 	// 1. The checkout form.
 	p, err := b.post(s.env.shopURL+"/pay", url.Values{"order": {order}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
@@ -129,23 +129,28 @@ func (s *shopper) flow(ctx context.Context, i int) error {
 	return nil
 }
 
+// declines reports whether flow i pays with a card that is declined: every
+// failEvery'th does (none when failEvery is 0).
+func declines(i, failEvery int) bool { return failEvery > 0 && i%failEvery == failEvery-1 }
+
 // complete settles the order's checkout through the sandbox's test hook
 // and returns the return URL the shop gave the gateway.
 func (s *shopper) complete(order string, declined bool) (string, error) {
 	o, ok := s.env.book.get(order)
-	if !ok {
+	if !ok || len(o.attempts) == 0 {
 		return "", fmt.Errorf("the shop recorded no checkout for %s", order)
 	}
+	id := o.attempts[len(o.attempts)-1].Ref.CheckoutID
 	status := pointcheckout.StatusPaid
 	if declined {
 		status = pointcheckout.StatusFailed
 	}
-	if err := s.env.sandbox.Complete(o.checkoutID, status); err != nil {
+	if err := s.env.sandbox.Complete(id, status); err != nil {
 		return "", err
 	}
-	co, ok := s.env.sandbox.Checkout(o.checkoutID)
+	co, ok := s.env.sandbox.Checkout(id)
 	if !ok {
-		return "", fmt.Errorf("checkout %s vanished", o.checkoutID)
+		return "", fmt.Errorf("checkout %s vanished", id)
 	}
 	return co.ReturnURL, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"net/http"
 
@@ -13,10 +14,10 @@ import (
 
 // newShop routes the shop with Echo: one product page, the payment routes
 // under minishop.PayPrefix (where the handler builds its return URL), and
-// the pages that show the payment's outcome. It returns the order store too,
-// so its owner can look at the orders.
-func newShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
-	s, err := minishop.New(cfg)
+// the pages that show the payment's outcome. It returns the minishop.Shop
+// too, so its owner can sweep its payments and look at its orders.
+func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
+	s, err := minishop.New(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -28,7 +29,7 @@ func newShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
 	e.GET("/", func(c echo.Context) error { return render(c, pages, minishop.ProductPage, s.Store.Product()) })
 	e.GET(minishop.SuccessPath, showResult(pages, minishop.SuccessTitle))
 	e.GET(minishop.FailurePath, showResult(pages, minishop.FailureTitle))
-	return e, s.Store, nil
+	return e, s, nil
 }
 
 // showResult renders the outcome the return step verified, as the library

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -10,10 +11,10 @@ import (
 
 // newShop routes the shop with Gin: one product page, the payment routes
 // under minishop.PayPrefix (where the handler builds its return URL), and
-// the pages that show the payment's outcome. It returns the order store too,
-// so its owner can look at the orders.
-func newShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
-	s, err := minishop.New(cfg)
+// the pages that show the payment's outcome. It returns the minishop.Shop
+// too, so its owner can sweep its payments and look at its orders.
+func newShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
+	s, err := minishop.New(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -24,7 +25,7 @@ func newShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
 	r.GET("/", func(c *gin.Context) { c.HTML(http.StatusOK, minishop.ProductPage, s.Store.Product()) })
 	r.GET(minishop.SuccessPath, showResult(minishop.SuccessTitle))
 	r.GET(minishop.FailurePath, showResult(minishop.FailureTitle))
-	return r, s.Store, nil
+	return r, s, nil
 }
 
 // showResult renders the outcome the return step verified, as the library

@@ -2,6 +2,7 @@ package minishop
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,11 +43,14 @@ func Main(defaultAddr string, build Builder) {
 //	POINTCHECKOUT_API_KEY      Merchant API key; empty: use the sandbox
 //	POINTCHECKOUT_API_SECRET   Merchant API secret
 //	POINTCHECKOUT_ENV          test (default), live, paymennt-test or paymennt-live
-//	SHOP_COOKIE_KEYS           cookie key pairs (see pointcheckout.ParseKeyPairs);
+//	POINTCHECKOUT_COOKIE_KEYS           cookie key pairs (see pointcheckout.ParseKeyPairs);
 //	                           empty: random keys, valid until the shop stops
+//	SHOP_DB                    the SQLite database file of the orders and their payments;
+//	                           empty: one in a temporary directory, removed when the shop stops
 //
 // With no API key it starts the in-process sandbox on a loopback port, so a
-// shop can be tried with no account.
+// shop can be tried with no account. While it serves, the shop's Sweeper
+// settles the payments whose shopper never came back.
 func Run(ctx context.Context, logger *slog.Logger, getenv func(string) string, defaultAddr string, build Builder) error {
 	ln, base, err := listen(getenv, defaultAddr)
 	if err != nil {
@@ -61,9 +67,22 @@ func Run(ctx context.Context, logger *slog.Logger, getenv func(string) string, d
 	if err != nil {
 		return err
 	}
-	shop, _, err := build(Config{Client: client, Keys: keys, BaseURL: base, Logger: logger})
+	db, closeDB, err := database(ctx, getenv, logger)
 	if err != nil {
 		return err
+	}
+	defer closeDB()
+	shop, s, err := build(ctx, Config{Client: client, Keys: keys, BaseURL: base, DB: db, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if s != nil && s.Sweeper != nil {
+		sweepCtx, stopSweeping := context.WithCancel(ctx)
+		var sweeping sync.WaitGroup
+		sweeping.Go(func() { s.Sweeper.Run(sweepCtx) })
+		// Stopped before the database closes.
+		defer sweeping.Wait()
+		defer stopSweeping()
 	}
 
 	srv := &http.Server{Handler: shop, ReadHeaderTimeout: 10 * time.Second}
@@ -132,11 +151,11 @@ func paymentClient(getenv func(string) string, logger *slog.Logger) (*pointcheck
 
 // cookieKeys reads the cookie keys, or makes random ones for a demo run.
 func cookieKeys(getenv func(string) string, logger *slog.Logger) ([]pointcheckout.KeyPair, error) {
-	if s := getenv("SHOP_COOKIE_KEYS"); s != "" {
+	if s := getenv("POINTCHECKOUT_COOKIE_KEYS"); s != "" {
 		keys, err := pointcheckout.ParseKeyPairs(s)
 		if err != nil {
 			// The error may quote the variable; keep the keys out of it.
-			return nil, errors.New("SHOP_COOKIE_KEYS is not a valid list of key pairs")
+			return nil, errors.New("POINTCHECKOUT_COOKIE_KEYS is not a valid list of key pairs")
 		}
 		return keys, nil
 	}
@@ -144,8 +163,28 @@ func cookieKeys(getenv func(string) string, logger *slog.Logger) ([]pointcheckou
 	if err != nil {
 		return nil, fmt.Errorf("cookie keys: %w", err)
 	}
-	logger.Warn("no SHOP_COOKIE_KEYS: using random cookie keys; payments in flight are lost on restart and other instances cannot read them")
+	logger.Warn("no POINTCHECKOUT_COOKIE_KEYS: using random cookie keys; payments in flight are lost on restart and other instances cannot read them")
 	return []pointcheckout.KeyPair{k}, nil
+}
+
+// database opens SHOP_DB, or a database in a new temporary directory. The
+// returned function closes it, and removes the temporary one.
+func database(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*sql.DB, func(), error) {
+	path, remove := getenv("SHOP_DB"), func() {}
+	if path == "" {
+		dir, err := os.MkdirTemp("", "minishop-")
+		if err != nil {
+			return nil, nil, err
+		}
+		path, remove = filepath.Join(dir, "shop.db"), func() { _ = os.RemoveAll(dir) }
+		logger.Warn("no SHOP_DB: keeping the orders in a temporary database, removed when the shop stops", "db", path)
+	}
+	db, err := OpenDB(ctx, path)
+	if err != nil {
+		remove()
+		return nil, nil, err
+	}
+	return db, func() { _ = db.Close(); remove() }, nil
 }
 
 // envOr returns the variable's value, or def when it is unset or empty.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,13 +65,13 @@ func TestCookieKeys(t *testing.T) {
 		wantLog string
 	}{
 		{"two pairs", k1.Encode() + "," + k2.Encode(), 2, ""},
-		{"unset: one random pair", "", 1, "no SHOP_COOKIE_KEYS"},
+		{"unset: one random pair", "", 1, "no POINTCHECKOUT_COOKIE_KEYS"},
 		{"not a key pair", broken, 0, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			keys, err := cookieKeys(env(map[string]string{"SHOP_COOKIE_KEYS": tc.value}), slog.New(slog.NewTextHandler(&logs, nil)))
+			keys, err := cookieKeys(env(map[string]string{"POINTCHECKOUT_COOKIE_KEYS": tc.value}), slog.New(slog.NewTextHandler(&logs, nil)))
 			if tc.want == 0 {
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), broken[:10], "the error quotes the keys")
@@ -121,35 +122,54 @@ func TestPaymentClient(t *testing.T) {
 
 func TestRun(t *testing.T) {
 	errBuild := errors.New("no shop today")
+	kept := filepath.Join(t.TempDir(), "kept.db")
 	cases := []struct {
 		name    string
 		vars    map[string]string
-		build   Builder
+		fail    bool // build fails
+		wantDB  string
 		wantErr error // nil: serves until the context ends, then stops cleanly
 	}{
-		{"serves until cancelled", map[string]string{"SHOP_ADDR": "127.0.0.1:0"}, func(cfg Config) (http.Handler, *Store, error) {
-			s, err := New(cfg)
-			if err != nil {
-				return nil, nil, err
-			}
-			return http.NotFoundHandler(), s.Store, nil
-		}, nil},
-		{"build fails", map[string]string{"SHOP_ADDR": "127.0.0.1:0"}, func(Config) (http.Handler, *Store, error) {
-			return nil, nil, errBuild
-		}, errBuild},
+		{name: "serves until cancelled", vars: map[string]string{"SHOP_ADDR": "127.0.0.1:0"}},
+		{name: "in SHOP_DB", vars: map[string]string{"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": kept}, wantDB: kept},
+		{name: "build fails", vars: map[string]string{"SHOP_ADDR": "127.0.0.1:0"}, fail: true, wantErr: errBuild},
+		{name: "bad SHOP_DB", vars: map[string]string{"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": "shop.db?mode=ro"}, wantErr: errAny},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
+			defer cancel()
+			var dbPath string
+			build := func(ctx context.Context, cfg Config) (http.Handler, *Shop, error) {
+				if tc.fail {
+					return nil, nil, errBuild
+				}
+				require.NoError(t, cfg.DB.QueryRowContext(ctx, "PRAGMA database_list").Scan(new(int), new(string), &dbPath))
+				s, err := New(ctx, cfg)
+				// Built: the shop stops as soon as it is serving.
+				cancel()
+				return http.NotFoundHandler(), s, err
+			}
 			var logs bytes.Buffer
-			err := Run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), env(tc.vars), "127.0.0.1:0", tc.build)
-			if tc.wantErr != nil {
+			err := Run(ctx, slog.New(slog.NewTextHandler(&logs, nil)), env(tc.vars), "127.0.0.1:0", build)
+			switch {
+			case tc.wantErr == errAny:
+				require.Error(t, err)
+				return
+			case tc.wantErr != nil:
 				require.ErrorIs(t, err, tc.wantErr)
 				return
 			}
 			require.NoError(t, err)
 			assert.True(t, strings.Contains(logs.String(), "shop ready"), "logs: %s", logs.String())
+			if tc.wantDB != "" {
+				assert.Equal(t, tc.wantDB, dbPath)
+				assert.FileExists(t, dbPath, "SHOP_DB is kept")
+			} else {
+				require.NotEmpty(t, dbPath)
+				assert.Contains(t, logs.String(), "no SHOP_DB")
+				assert.NoFileExists(t, dbPath, "the temporary database is removed")
+			}
 		})
 	}
 
@@ -157,15 +177,28 @@ func TestRun(t *testing.T) {
 	assert.ErrorContains(t, err, "SHOP_BASE_URL is required")
 }
 
+// errAny stands for any error in a table.
+var errAny = errors.New("any error")
+
 func TestNewMountsTheStore(t *testing.T) {
 	k, err := pointcheckout.GenerateKeyPair()
 	require.NoError(t, err)
 	client, release, err := paymentClient(env(nil), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer release()
-	s, err := New(Config{Client: client, Keys: []pointcheckout.KeyPair{k}, BaseURL: "http://127.0.0.1:1"})
+	_, err = New(t.Context(), Config{Client: client, Keys: []pointcheckout.KeyPair{k}, BaseURL: "http://127.0.0.1:1"})
+	require.Error(t, err, "no database")
+
+	db, err := OpenDB(t.Context(), filepath.Join(t.TempDir(), "shop.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	s, err := New(t.Context(), Config{Client: client, Keys: []pointcheckout.KeyPair{k}, BaseURL: "http://127.0.0.1:1", DB: db})
 	require.NoError(t, err)
 	assert.Equal(t, "PointCheckout mug", s.Store.Product().Name)
 	assert.Equal(t, "49.00 AED", s.Store.Product().Price.String())
 	require.NotNil(t, s.Payments)
+	require.NotNil(t, s.Sweeper)
+	rep, err := s.Sweeper.Sweep(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, rep.Claimed, "nothing to sweep in a new shop")
 }

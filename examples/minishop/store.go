@@ -3,13 +3,15 @@ package minishop
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 )
 
 // ErrUnknownOrder is what the store answers for an order id it never issued.
@@ -19,13 +21,6 @@ var ErrUnknownOrder = errors.New("shop: unknown order")
 // overflow the amount.
 const MaxQuantity = 10
 
-// MaxOrders bounds how many orders the in-memory store keeps: every POST
-// /pay makes one, so without a bound anyone could grow it without end.
-// When it is full, the oldest order that holds no money makes room (an
-// update for it then fails as an unknown order). A real shop keeps its
-// orders in its database, as the demo shop does.
-const MaxOrders = 10_000
-
 // Product is the one thing the shop sells. Its price lives here, on the
 // server: the shopper only chooses a quantity.
 type Product struct {
@@ -34,54 +29,67 @@ type Product struct {
 	Price pointcheckout.Money
 }
 
-// Change is one update the store applied to an order, kept so the order's
-// history can be shown and checked.
-type Change struct {
-	Status     pointcheckout.Status
-	Amount     pointcheckout.Money
-	CheckoutID string
-	Source     pointcheckout.Source
-}
-
 // Order is the shop's record of one purchase.
 type Order struct {
-	ID         string
-	Quantity   int64
-	Amount     pointcheckout.Money
+	ID       string
+	Quantity int64
+	Amount   pointcheckout.Money
+	// Payment is the order's payment state, as the ledger set it.
+	Payment pointcheckout.PaymentState
+	// Status and CheckoutID are those of the order's newest payment
+	// attempt (here an order has one: every /pay makes a new order).
 	Status     pointcheckout.Status
 	CheckoutID string
-	History    []Change
+	// History is every update the ledger received for the order, oldest
+	// first, applied or not.
+	History []sqlledger.Entry
 }
 
-// Store keeps orders in memory. It is the library's Orders (what to charge,
-// from the shop's records), its OrderUpdater (what happened) and its
-// RefFinder (what /pay/notify resolves). It applies updates only along the
-// forward rule of Status.CanBecome, so repeated or out-of-order updates never
-// move an order back. That rule is about one checkout, and here it may be
-// applied to the order: every /pay creates a new order, so an order has
-// exactly one checkout (a shop that lets an order be retried keeps the rule
-// per checkout, as the demo shop does).
+// ordersTable is the shop's own table; the ledger keeps the payments in
+// its tables beside it, and sets payment in the update's transaction.
+const ordersTable = `CREATE TABLE IF NOT EXISTS minishop_orders (
+	id           TEXT    PRIMARY KEY,
+	quantity     INTEGER NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	currency     TEXT    NOT NULL,
+	payment      TEXT    NOT NULL
+)`
+
+// Store keeps the shop's orders in its database and is the library's
+// Orders: what to charge, from the shop's records. Their payments are the
+// Ledger's, which is the library's OrderUpdater and RefFinder.
 type Store struct {
 	product Product
-
-	mu     sync.Mutex
-	orders map[string]*Order
-	placed []string                     // order ids, oldest first
-	refs   map[string]pointcheckout.Ref // by checkout id
-	limit  int                          // MaxOrders; smaller in tests
+	db      *sql.DB
+	ledger  *sqlledger.Ledger
 }
 
-// The store is all three of the library's order interfaces.
-var (
-	_ pointcheckout.Orders       = (*Store)(nil)
-	_ pointcheckout.OrderUpdater = (*Store)(nil)
-	_ pointcheckout.RefFinder    = (*Store)(nil)
-)
+// The store is the library's Orders.
+var _ pointcheckout.Orders = (*Store)(nil)
 
-// NewStore returns an empty store selling p.
-func NewStore(p Product) *Store {
-	return &Store{product: p, orders: make(map[string]*Order), refs: make(map[string]pointcheckout.Ref), limit: MaxOrders}
+// NewStore creates the shop's tables in db (a SQLite database, see OpenDB)
+// if need be, and returns the store selling p, with the ledger of its
+// payments. The ledger cancels an order's other attempts through client
+// once one took money, and logs to logger.
+func NewStore(ctx context.Context, db *sql.DB, p Product, client *pointcheckout.Client, logger *slog.Logger) (*Store, error) {
+	s := &Store{product: p, db: db}
+	ledger, err := sqlledger.New(sqlledger.Config{DB: db, Dialect: sqlledger.SQLite, Client: client,
+		OrderChanged: s.paymentChanged, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, ordersTable); err != nil {
+		return nil, fmt.Errorf("shop: create orders table: %w", err)
+	}
+	if err := ledger.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	s.ledger = ledger
+	return s, nil
 }
+
+// Ledger returns the ledger of the orders' payments.
+func (s *Store) Ledger() *sqlledger.Ledger { return s.ledger }
 
 // Product returns what the store sells, for the product page.
 func (s *Store) Product() Product { return s.product }
@@ -101,18 +109,14 @@ func (s *Store) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, er
 	if err != nil {
 		return nil, err
 	}
-	o := &Order{ID: "order-" + rand.Text()[:12], Quantity: qty, Amount: amount}
-
-	s.mu.Lock()
-	if len(s.orders) >= s.limit {
-		s.evictLocked()
+	id := "order-" + rand.Text()[:12]
+	_, err = s.db.ExecContext(r.Context(), `INSERT INTO minishop_orders (id, quantity, amount_minor, currency, payment) VALUES (?, ?, ?, ?, ?)`,
+		id, qty, amount.Minor(), amount.Currency(), string(pointcheckout.PaymentNone))
+	if err != nil {
+		return nil, fmt.Errorf("shop: record order: %w", err)
 	}
-	s.orders[o.ID] = o
-	s.placed = append(s.placed, o.ID)
-	s.mu.Unlock()
-
 	return &pointcheckout.CheckoutRequest{
-		OrderID: o.ID,
+		OrderID: id,
 		Amount:  amount,
 		Items: []pointcheckout.Item{{
 			Name:      s.product.Name,
@@ -135,75 +139,50 @@ func (s *Store) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, er
 	}, nil
 }
 
-// UpdateOrder applies a verified update. A repeat, or a status the order has
-// already moved past, changes nothing and is not an error: the library may
-// deliver the same outcome from the return, a notification and a sweep.
-func (s *Store) UpdateOrder(_ context.Context, u pointcheckout.Update) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orders[u.OrderID]
-	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownOrder, u.OrderID)
+// paymentChanged is the ledger's OrderChanged: it marks the order's row in
+// the update's transaction, and refuses (rolls back) an update for an
+// order the shop never issued.
+func (s *Store) paymentChanged(ctx context.Context, tx *sql.Tx, orderID string, o pointcheckout.Outcome) error {
+	res, err := tx.ExecContext(ctx, `UPDATE minishop_orders SET payment = ? WHERE id = ?`, string(o.After), orderID)
+	if err != nil {
+		return err
 	}
-	if u.Amount != o.Amount {
-		return fmt.Errorf("shop: order %s costs %s, update says %s", o.ID, o.Amount, u.Amount)
+	n, err := res.RowsAffected()
+	if err == nil && n != 1 {
+		err = fmt.Errorf("%w %q", ErrUnknownOrder, orderID)
 	}
-	if u.Source == pointcheckout.SourcePay && u.Ref.CheckoutID != "" {
-		// Kept so a notification can be resolved for a shopper who never
-		// comes back.
-		s.refs[u.Ref.CheckoutID] = u.Ref
-	}
-	if !o.Status.CanBecome(u.Status) {
-		return nil
-	}
-	o.Status = u.Status
-	o.CheckoutID = u.CheckoutID
-	o.History = append(o.History, Change{Status: u.Status, Amount: u.Amount, CheckoutID: u.CheckoutID, Source: u.Source})
-	return nil
+	return err
 }
 
-// evictLocked forgets the oldest order that holds no money (not yet final,
-// or failed), with its Refs. If there is none, the oldest order goes: the
-// store is full of paid orders, which a real shop would long have moved to
-// its database.
-func (s *Store) evictLocked() {
-	victim := 0
-	for i, id := range s.placed {
-		if st := s.orders[id].Status; !st.IsFinal() || st.IsFailed() {
-			victim = i
-			break
-		}
+// Order returns an order with its payment; an error wrapping
+// ErrUnknownOrder for an id the store never issued.
+func (s *Store) Order(ctx context.Context, id string) (Order, error) {
+	o := Order{ID: id}
+	var (
+		minor             int64
+		currency, payment string
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT quantity, amount_minor, currency, payment FROM minishop_orders WHERE id = ?`, id).
+		Scan(&o.Quantity, &minor, &currency, &payment)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, fmt.Errorf("%w %q", ErrUnknownOrder, id)
 	}
-	id := s.placed[victim]
-	s.placed = append(s.placed[:victim], s.placed[victim+1:]...)
-	delete(s.orders, id)
-	for cid, ref := range s.refs {
-		if ref.OrderID == id {
-			delete(s.refs, cid)
-		}
+	if err != nil {
+		return Order{}, fmt.Errorf("shop: order %q: %w", id, err)
 	}
-}
-
-// FindRef returns the Ref recorded when /pay created the checkout.
-func (s *Store) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ref, ok := s.refs[checkoutID]
-	if !ok {
-		return pointcheckout.Ref{}, fmt.Errorf("shop: checkout %q: %w", checkoutID, pointcheckout.ErrNotFound)
+	if o.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
+		return Order{}, fmt.Errorf("shop: order %q: %w", id, err)
 	}
-	return ref, nil
-}
-
-// Order returns a copy of an order, safe to read while updates go on.
-func (s *Store) Order(id string) (Order, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, ok := s.orders[id]
-	if !ok {
-		return Order{}, false
+	o.Payment = pointcheckout.PaymentState(payment)
+	attempts, err := s.ledger.Attempts(ctx, id)
+	if err != nil {
+		return Order{}, err
 	}
-	c := *o
-	c.History = append([]Change(nil), o.History...)
-	return c, true
+	if n := len(attempts); n > 0 {
+		o.Status, o.CheckoutID = attempts[n-1].Status, attempts[n-1].Ref.CheckoutID
+	}
+	if o.History, err = s.ledger.History(ctx, id); err != nil {
+		return Order{}, err
+	}
+	return o, nil
 }

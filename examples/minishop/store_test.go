@@ -5,10 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,20 +24,51 @@ func aed(t *testing.T, minor int64) pointcheckout.Money {
 	return m
 }
 
-// newOrder returns a store and one order in it, of qty mugs at 49.00 AED.
-func newOrder(t *testing.T, qty string) (*Store, Order) {
+// openStore opens a store selling mugs at 49.00 AED in the database at
+// path, paying on a sandbox.
+func openStore(t *testing.T, path string) *Store {
 	t.Helper()
-	s := NewStore(Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)})
+	sandbox := pointcheckouttest.NewServer()
+	t.Cleanup(sandbox.Close)
+	db, err := OpenDB(t.Context(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := NewStore(t.Context(), db, Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)}, sandbox.Client(), nil)
+	require.NoError(t, err)
+	return s
+}
+
+func newStore(t *testing.T) *Store { return openStore(t, filepath.Join(t.TempDir(), "shop.db")) }
+
+// place posts the /pay form with qty and returns the checkout the store
+// asks for.
+func place(t *testing.T, s *Store, qty string) (*pointcheckout.CheckoutRequest, error) {
+	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/pay", strings.NewReader(url.Values{"quantity": {qty}}.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	cr, err := s.CheckoutFor(r)
+	return s.CheckoutFor(r)
+}
+
+// newOrder returns a store and one order in it, of qty mugs.
+func newOrder(t *testing.T, qty string) (*Store, Order) {
+	t.Helper()
+	s := newStore(t)
+	cr, err := place(t, s, qty)
 	require.NoError(t, err)
-	o, ok := s.Order(cr.OrderID)
-	require.True(t, ok)
+	o, err := s.Order(t.Context(), cr.OrderID)
+	require.NoError(t, err)
 	return s, o
 }
 
+// update is an update of the order's attempt "chk-1", as the Handler
+// delivers it.
+func update(o Order, st pointcheckout.Status, src pointcheckout.Source) pointcheckout.Update {
+	ref := pointcheckout.Ref{OrderID: o.ID, CheckoutID: "chk-1", RequestID: "req-1", Amount: o.Amount, CreatedAt: time.Now()}
+	return pointcheckout.Update{OrderID: o.ID, CheckoutID: ref.CheckoutID, RequestID: ref.RequestID, Status: st, Amount: o.Amount, Ref: ref, Source: src}
+}
+
 func TestCheckoutForPricesFromTheCatalogue(t *testing.T) {
+	s := newStore(t)
 	cases := []struct {
 		qty     string
 		want    int64 // minor units; 0: refused
@@ -52,10 +87,7 @@ func TestCheckoutForPricesFromTheCatalogue(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("quantity "+tc.qty, func(t *testing.T) {
-			s := NewStore(Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)})
-			r := httptest.NewRequest(http.MethodPost, "/pay", strings.NewReader(url.Values{"quantity": {tc.qty}}.Encode()))
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			cr, err := s.CheckoutFor(r)
+			cr, err := place(t, s, tc.qty)
 			if tc.want == 0 {
 				require.Error(t, err)
 				assert.Nil(t, cr)
@@ -66,170 +98,143 @@ func TestCheckoutForPricesFromTheCatalogue(t *testing.T) {
 			require.Len(t, cr.Items, 1)
 			assert.Equal(t, tc.wantQty, cr.Items[0].Quantity)
 			assert.Equal(t, cr.Amount, cr.Items[0].LineTotal)
-			o, ok := s.Order(cr.OrderID)
-			require.True(t, ok, "the store did not record order %q", cr.OrderID)
+			o, err := s.Order(t.Context(), cr.OrderID)
+			require.NoError(t, err, "the store did not record order %q", cr.OrderID)
 			assert.Equal(t, cr.Amount, o.Amount)
 			assert.Equal(t, tc.wantQty, o.Quantity)
+			assert.Equal(t, pointcheckout.PaymentNone, o.Payment)
+			assert.Empty(t, o.History)
 		})
 	}
 }
 
-// TestUpdateOrderFollowsTheForwardRule applies a sequence of updates and
-// checks where the order ends: repeats and moves back change nothing and
-// are not errors.
-func TestUpdateOrderFollowsTheForwardRule(t *testing.T) {
+// TestLedgerMarksTheOrder applies a sequence of updates through the ledger
+// and checks where the shop's order ends: the ledger sets its payment in
+// the update's transaction; repeats and moves back change nothing and are
+// not errors.
+func TestLedgerMarksTheOrder(t *testing.T) {
 	cases := []struct {
 		name        string
-		updates     []pointcheckout.Status
+		updates     []pointcheckout.Status // the first one from /pay
 		want        pointcheckout.Status
-		wantHistory int
+		wantPayment pointcheckout.PaymentState
+		wantApplied int
 	}{
-		{"pending then paid", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid}, pointcheckout.StatusPaid, 2},
-		{"paid twice", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid, pointcheckout.StatusPaid}, pointcheckout.StatusPaid, 2},
-		{"paid then pending", []pointcheckout.Status{pointcheckout.StatusPaid, pointcheckout.StatusPending}, pointcheckout.StatusPaid, 1},
-		{"paid then failed", []pointcheckout.Status{pointcheckout.StatusPaid, pointcheckout.StatusFailed}, pointcheckout.StatusPaid, 1},
-		{"paid then refunded", []pointcheckout.Status{pointcheckout.StatusPaid, pointcheckout.StatusRefunded}, pointcheckout.StatusRefunded, 2},
-		{"unknown status", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusUnknown}, pointcheckout.StatusPending, 1},
-		{"cancelled then paid", []pointcheckout.Status{pointcheckout.StatusCancelled, pointcheckout.StatusPaid}, pointcheckout.StatusCancelled, 1},
+		{"pending", []pointcheckout.Status{pointcheckout.StatusPending}, pointcheckout.StatusPending, pointcheckout.PaymentPending, 1},
+		{"pending then paid", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid}, pointcheckout.StatusPaid, pointcheckout.PaymentPaid, 2},
+		{"paid twice", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid, pointcheckout.StatusPaid}, pointcheckout.StatusPaid, pointcheckout.PaymentPaid, 2},
+		{"paid then pending", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid, pointcheckout.StatusPending}, pointcheckout.StatusPaid, pointcheckout.PaymentPaid, 2},
+		{"paid then failed", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid, pointcheckout.StatusFailed}, pointcheckout.StatusPaid, pointcheckout.PaymentPaid, 2},
+		{"paid then refunded", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusPaid, pointcheckout.StatusRefunded}, pointcheckout.StatusRefunded, pointcheckout.PaymentRefunded, 3},
+		{"declined", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusFailed}, pointcheckout.StatusFailed, pointcheckout.PaymentFailed, 2},
+		{"cancelled then paid", []pointcheckout.Status{pointcheckout.StatusPending, pointcheckout.StatusCancelled, pointcheckout.StatusPaid}, pointcheckout.StatusCancelled, pointcheckout.PaymentCancelled, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, o := newOrder(t, "2")
 			for i, st := range tc.updates {
-				require.NoError(t, s.UpdateOrder(context.Background(), pointcheckout.Update{
-					OrderID: o.ID, CheckoutID: "chk-1", Status: st, Amount: o.Amount, Source: pointcheckout.SourceReturn,
-				}), "update %d (%s)", i, st)
+				src := pointcheckout.SourceReturn
+				if i == 0 {
+					src = pointcheckout.SourcePay
+				}
+				require.NoError(t, s.Ledger().UpdateOrder(t.Context(), update(o, st, src)), "update %d (%s)", i, st)
 			}
-			got, ok := s.Order(o.ID)
-			require.True(t, ok)
+			got, err := s.Order(t.Context(), o.ID)
+			require.NoError(t, err)
 			assert.Equal(t, tc.want, got.Status)
-			assert.Len(t, got.History, tc.wantHistory, "history: %+v", got.History)
-			assert.Equal(t, tc.want, got.History[len(got.History)-1].Status)
+			assert.Equal(t, "chk-1", got.CheckoutID)
+			assert.Equal(t, tc.wantPayment, got.Payment)
+			assert.Len(t, got.History, len(tc.updates), "every update is in the history")
+			var applied []pointcheckout.Status
+			for _, e := range got.History {
+				if e.Outcome == sqlledger.Applied {
+					applied = append(applied, e.Status)
+				}
+			}
+			require.Len(t, applied, tc.wantApplied, "history: %+v", got.History)
+			assert.Equal(t, tc.want, applied[len(applied)-1])
 		})
 	}
 }
 
-func TestUpdateOrderRefusesWhatItCannotMatch(t *testing.T) {
+func TestUpdatesTheOrderCannotTake(t *testing.T) {
 	s, o := newOrder(t, "2")
+	require.NoError(t, s.Ledger().UpdateOrder(t.Context(), update(o, pointcheckout.StatusPending, pointcheckout.SourcePay)))
+	sar, err := pointcheckout.NewMoney(9800, "SAR")
+	require.NoError(t, err)
 	cases := []struct {
 		name string
-		u    pointcheckout.Update
+		u    func() pointcheckout.Update
 		is   error
 	}{
-		{"amount mismatch", pointcheckout.Update{OrderID: o.ID, Status: pointcheckout.StatusPaid, Amount: aed(t, 4900)}, nil},
-		{"other currency", pointcheckout.Update{OrderID: o.ID, Status: pointcheckout.StatusPaid, Amount: func() pointcheckout.Money {
-			m, err := pointcheckout.NewMoney(9800, "SAR")
-			require.NoError(t, err)
-			return m
-		}()}, nil},
-		{"unknown order", pointcheckout.Update{OrderID: "order-nope", Status: pointcheckout.StatusPaid, Amount: o.Amount}, ErrUnknownOrder},
+		{"another amount", func() pointcheckout.Update {
+			u := update(o, pointcheckout.StatusPaid, pointcheckout.SourceReturn)
+			u.Amount = aed(t, 4900)
+			return u
+		}, pointcheckout.ErrVerification},
+		{"another currency", func() pointcheckout.Update {
+			u := update(o, pointcheckout.StatusPaid, pointcheckout.SourceReturn)
+			u.Amount = sar
+			return u
+		}, pointcheckout.ErrVerification},
+		{"a checkout never recorded", func() pointcheckout.Update {
+			u := update(o, pointcheckout.StatusPaid, pointcheckout.SourceNotify)
+			u.CheckoutID, u.RequestID = "chk-2", "req-2"
+			return u
+		}, pointcheckout.ErrUnknownAttempt},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.UpdateOrder(context.Background(), tc.u)
-			require.Error(t, err)
-			if tc.is != nil {
-				assert.ErrorIs(t, err, tc.is)
-			}
-			got, ok := s.Order(o.ID)
-			require.True(t, ok)
-			assert.Equal(t, pointcheckout.Status(""), got.Status, "a refused update moved the order")
-			assert.Empty(t, got.History)
+			require.ErrorIs(t, s.Ledger().UpdateOrder(t.Context(), tc.u()), tc.is)
+			got, err := s.Order(t.Context(), o.ID)
+			require.NoError(t, err)
+			assert.Equal(t, pointcheckout.StatusPending, got.Status, "a refused update moved the order")
+			assert.Equal(t, pointcheckout.PaymentPending, got.Payment)
+			assert.Equal(t, sqlledger.Refused, got.History[len(got.History)-1].Outcome)
 		})
 	}
-}
 
-func TestFindRef(t *testing.T) {
-	s, o := newOrder(t, "1")
-	ref := pointcheckout.Ref{CheckoutID: "chk-9", OrderID: o.ID, RequestID: "req-1"}
-	update := func(src pointcheckout.Source, r pointcheckout.Ref) {
-		require.NoError(t, s.UpdateOrder(context.Background(), pointcheckout.Update{
-			OrderID: o.ID, CheckoutID: r.CheckoutID, Status: pointcheckout.StatusPending, Amount: o.Amount, Source: src, Ref: r,
-		}))
-	}
-
-	_, err := s.FindRef(context.Background(), "chk-9")
-	require.ErrorIs(t, err, pointcheckout.ErrNotFound, "before /pay recorded it")
-
-	// Only the update from /pay records a Ref: the others carry one the
-	// library already verified against it.
-	update(pointcheckout.SourceReturn, pointcheckout.Ref{CheckoutID: "chk-other", OrderID: o.ID})
-	_, err = s.FindRef(context.Background(), "chk-other")
-	require.ErrorIs(t, err, pointcheckout.ErrNotFound)
-
-	update(pointcheckout.SourcePay, ref)
-	got, err := s.FindRef(context.Background(), "chk-9")
-	require.NoError(t, err)
-	assert.Equal(t, ref, got)
-
-	_, err = s.FindRef(context.Background(), "chk-unknown")
-	assert.ErrorIs(t, err, pointcheckout.ErrNotFound)
-}
-
-func TestOrderIsACopy(t *testing.T) {
-	s, o := newOrder(t, "1")
-	require.NoError(t, s.UpdateOrder(context.Background(), pointcheckout.Update{
-		OrderID: o.ID, CheckoutID: "chk-1", Status: pointcheckout.StatusPending, Amount: o.Amount, Source: pointcheckout.SourcePay,
-	}))
-	got, _ := s.Order(o.ID)
-	got.History[0].Status = pointcheckout.StatusPaid
-	got.Status = pointcheckout.StatusPaid
-	again, _ := s.Order(o.ID)
-	assert.Equal(t, pointcheckout.StatusPending, again.Status)
-	assert.Equal(t, pointcheckout.StatusPending, again.History[0].Status)
-	_, ok := s.Order("order-nope")
-	assert.False(t, ok)
-}
-
-// TestStoreIsBounded: past its limit the store forgets the oldest order
-// that holds no money, never a paid one while another is left.
-func TestStoreIsBounded(t *testing.T) {
-	s := NewStore(Product{SKU: "MUG-1", Name: "PointCheckout mug", Price: aed(t, 4900)})
-	s.limit = 4
-	place := func() string {
-		r := httptest.NewRequest(http.MethodPost, "/pay", nil)
-		cr, err := s.CheckoutFor(r)
+	t.Run("an order the shop never issued", func(t *testing.T) {
+		u := update(Order{ID: "order-nope", Amount: o.Amount}, pointcheckout.StatusPending, pointcheckout.SourcePay)
+		u.CheckoutID, u.RequestID = "chk-9", "req-9"
+		u.Ref.CheckoutID, u.Ref.RequestID = u.CheckoutID, u.RequestID
+		require.ErrorIs(t, s.Ledger().UpdateOrder(t.Context(), u), ErrUnknownOrder)
+		_, err := s.Ledger().FindRef(t.Context(), "chk-9")
+		require.ErrorIs(t, err, pointcheckout.ErrNotFound, "its attempt was not recorded")
+		history, err := s.Ledger().History(t.Context(), "order-nope")
 		require.NoError(t, err)
-		return cr.OrderID
-	}
-	paid, pending, failed, confirming := place(), place(), place(), place()
-	ctx := context.Background()
-	for id, st := range map[string]pointcheckout.Status{
-		paid: pointcheckout.StatusPaid, pending: pointcheckout.StatusPending,
-		failed: pointcheckout.StatusFailed, confirming: pointcheckout.StatusPendingConfirmation,
-	} {
-		o, _ := s.Order(id)
-		require.NoError(t, s.UpdateOrder(ctx, pointcheckout.Update{OrderID: id, CheckoutID: "c-" + id, Status: st, Amount: o.Amount,
-			Source: pointcheckout.SourcePay, Ref: pointcheckout.Ref{OrderID: id, CheckoutID: "c-" + id}}))
-	}
-
-	fifth := place()
-	_, ok := s.Order(pending)
-	assert.False(t, ok, "the oldest unpaid order made room")
-	_, err := s.FindRef(ctx, "c-"+pending)
-	require.ErrorIs(t, err, pointcheckout.ErrNotFound, "and its Ref went with it")
-	for _, id := range []string{paid, failed, confirming, fifth} {
-		_, ok := s.Order(id)
-		assert.True(t, ok, "order %s kept", id)
-	}
-	for _, gone := range []string{failed, confirming, fifth} {
-		place()
-		_, ok = s.Order(gone)
-		assert.False(t, ok, "then the next unpaid one")
-		_, ok = s.Order(paid)
-		assert.True(t, ok, "a paid order stays while an unpaid one is left")
-	}
+		assert.Empty(t, history, "nothing of the update was kept")
+		_, err = s.Order(t.Context(), "order-nope")
+		assert.ErrorIs(t, err, ErrUnknownOrder)
+	})
 }
 
-func TestFullStoreOfPaidOrdersForgetsTheOldest(t *testing.T) {
-	s, o := newOrder(t, "1")
-	s.limit = 1
-	require.NoError(t, s.UpdateOrder(context.Background(), pointcheckout.Update{OrderID: o.ID, CheckoutID: "c1", Status: pointcheckout.StatusPaid, Amount: o.Amount}))
-	r := httptest.NewRequest(http.MethodPost, "/pay", nil)
-	cr, err := s.CheckoutFor(r)
+// TestOrdersOutliveTheStore: a shop restarted on its database finds its
+// orders and their payments, and preparing the tables again changes
+// nothing.
+func TestOrdersOutliveTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	s := openStore(t, path)
+	cr, err := place(t, s, "1")
 	require.NoError(t, err)
-	_, ok := s.Order(o.ID)
-	assert.False(t, ok, "with only paid orders left, the oldest goes")
-	_, ok = s.Order(cr.OrderID)
-	assert.True(t, ok)
+	o, err := s.Order(t.Context(), cr.OrderID)
+	require.NoError(t, err)
+	require.NoError(t, s.Ledger().UpdateOrder(t.Context(), update(o, pointcheckout.StatusPending, pointcheckout.SourcePay)))
+	require.NoError(t, s.Ledger().UpdateOrder(t.Context(), update(o, pointcheckout.StatusPaid, pointcheckout.SourceReturn)))
+
+	again := openStore(t, path)
+	got, err := again.Order(context.Background(), o.ID)
+	require.NoError(t, err)
+	assert.Equal(t, pointcheckout.PaymentPaid, got.Payment)
+	assert.Equal(t, pointcheckout.StatusPaid, got.Status)
+	ref, err := again.Ledger().FindRef(t.Context(), "chk-1")
+	require.NoError(t, err)
+	assert.Equal(t, o.ID, ref.OrderID)
+}
+
+func TestOpenDBRefusesAPathItCannotName(t *testing.T) {
+	for _, path := range []string{"", "shop.db?mode=ro", "shop#1.db"} {
+		_, err := OpenDB(t.Context(), path)
+		assert.Error(t, err, "%q", path)
+	}
 }

@@ -31,6 +31,7 @@ func payAndReturnFlow(t *testing.T, build minishop.Builder, framework string) {
 		form       url.Values // the payment page's form, less the csrf field
 		resultPath string
 		status     pointcheckout.Status
+		payment    pointcheckout.PaymentState
 		title      string
 	}{
 		{
@@ -38,6 +39,7 @@ func payAndReturnFlow(t *testing.T, build minishop.Builder, framework string) {
 			form:       PayForm("4242 4242 4242 4242"),
 			resultPath: minishop.SuccessPath,
 			status:     pointcheckout.StatusPaid,
+			payment:    pointcheckout.PaymentPaid,
 			title:      "Thank you for your order",
 		},
 		{
@@ -45,6 +47,7 @@ func payAndReturnFlow(t *testing.T, build minishop.Builder, framework string) {
 			form:       url.Values{"action": {"cancel"}},
 			resultPath: minishop.FailurePath,
 			status:     pointcheckout.StatusCancelled,
+			payment:    pointcheckout.PaymentCancelled,
 			title:      "Your payment did not go through",
 		},
 		{
@@ -52,6 +55,7 @@ func payAndReturnFlow(t *testing.T, build minishop.Builder, framework string) {
 			form:       PayForm(pointcheckouttest.CardDeclined),
 			resultPath: minishop.FailurePath,
 			status:     pointcheckout.StatusFailed,
+			payment:    pointcheckout.PaymentFailed,
 			title:      "Your payment did not go through",
 		},
 	}
@@ -85,20 +89,21 @@ func payAndReturnFlow(t *testing.T, build minishop.Builder, framework string) {
 			assert.Equal(t, tc.status.String(), PageValue(t, body, "status"))
 			assert.Equal(t, "98.00 AED", PageValue(t, body, "amount"))
 
-			orderID := PageValue(t, body, "order")
-			o, ok := shop.Orders.Order(orderID)
-			require.True(t, ok, "the page names order %q, which the shop never issued", orderID)
+			o := shop.Order(t, PageValue(t, body, "order"))
 			want, err := pointcheckout.NewMoney(9800, "AED")
 			require.NoError(t, err)
+			assert.Equal(t, want, o.Amount)
 			assert.Equal(t, tc.status, o.Status)
-			require.Len(t, o.History, 2, "history: %+v", o.History)
-			assert.Equal(t, pointcheckout.StatusPending, o.History[0].Status)
-			assert.Equal(t, pointcheckout.SourcePay, o.History[0].Source)
-			assert.Equal(t, tc.status, o.History[1].Status)
-			assert.Equal(t, pointcheckout.SourceReturn, o.History[1].Source)
-			for _, c := range o.History {
+			assert.Equal(t, tc.payment, o.Payment, "the ledger marked the shop's order")
+			changes := Applied(o.History)
+			require.Len(t, changes, 2, "history: %+v", o.History)
+			assert.Equal(t, pointcheckout.StatusPending, changes[0].Status)
+			assert.Equal(t, pointcheckout.SourcePay, changes[0].Source)
+			assert.Equal(t, tc.status, changes[1].Status)
+			assert.Equal(t, pointcheckout.SourceReturn, changes[1].Source)
+			for _, c := range changes {
 				assert.Equal(t, want, c.Amount)
-				assert.Equal(t, o.History[0].CheckoutID, c.CheckoutID)
+				assert.Equal(t, o.CheckoutID, c.CheckoutID)
 			}
 			sc, ok := shop.Sandbox.Checkout(o.CheckoutID)
 			require.True(t, ok, "the sandbox has no checkout %q", o.CheckoutID)
@@ -120,25 +125,28 @@ func shopperWhoNeverReturns(t *testing.T, build minishop.Builder) {
 
 	all := shop.Sandbox.Checkouts()
 	require.Len(t, all, 1)
-	o, ok := shop.Orders.Order(all[0].OrderID)
-	require.True(t, ok)
+	o := shop.Order(t, all[0].OrderID)
 	require.Equal(t, pointcheckout.StatusPending, o.Status, "nothing but the return or a notification may settle the order")
+	require.Equal(t, pointcheckout.PaymentPending, o.Payment)
 
 	// The notification is only a hint: the shop asks the API.
 	gateway := NewShopper(t)
 	code, _, body = gateway.Do(http.MethodPost, shop.URL+minishop.PayPrefix+"/notify", url.Values{"checkoutId": {all[0].ID}})
 	require.Equal(t, http.StatusOK, code, body)
-	o, _ = shop.Orders.Order(o.ID)
+	o = shop.Order(t, o.ID)
 	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-	require.Len(t, o.History, 2)
-	assert.Equal(t, pointcheckout.SourceNotify, o.History[1].Source)
+	assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+	changes := Applied(o.History)
+	require.Len(t, changes, 2)
+	assert.Equal(t, pointcheckout.SourceNotify, changes[1].Source)
 
 	// The shopper comes back after all: the same answer, no new update.
 	code, loc, body = b.Do(http.MethodGet, returnURL, nil)
 	require.Equal(t, http.StatusSeeOther, code, body)
 	assert.Equal(t, shop.URL+minishop.SuccessPath, loc)
-	o, _ = shop.Orders.Order(o.ID)
-	assert.Len(t, o.History, 2, "history: %+v", o.History)
+	o = shop.Order(t, o.ID)
+	assert.Len(t, Applied(o.History), 2, "history: %+v", o.History)
+	assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
 
 	code, _, body = gateway.Do(http.MethodPost, shop.URL+minishop.PayPrefix+"/notify", url.Values{"checkoutId": {"no-such-checkout"}})
 	assert.Equal(t, http.StatusNotFound, code, body)
@@ -174,8 +182,8 @@ func payWithPostBack(t *testing.T, build minishop.Builder) {
 	assert.Equal(t, "PAID", PageValue(t, body, "status"))
 	assert.Equal(t, "147.00 AED", PageValue(t, body, "amount"))
 
-	o, ok := shop.Orders.Order(PageValue(t, body, "order"))
-	require.True(t, ok)
+	o := shop.Order(t, PageValue(t, body, "order"))
 	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
+	assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
 	assert.Equal(t, form.Get("checkoutId"), o.CheckoutID)
 }

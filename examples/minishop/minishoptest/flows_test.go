@@ -1,6 +1,7 @@
 package minishoptest_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -10,8 +11,8 @@ import (
 
 // newMuxShop routes the shop with net/http alone, so the flows are known to
 // hold for minishop itself before any framework adds its routing.
-func newMuxShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
-	s, err := minishop.New(cfg)
+func newMuxShop(ctx context.Context, cfg minishop.Config) (http.Handler, *minishop.Shop, error) {
+	s, err := minishop.New(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -35,7 +36,7 @@ func newMuxShop(cfg minishop.Config) (http.Handler, *minishop.Store, error) {
 	}
 	mux.Handle("GET "+minishop.SuccessPath, result(minishop.SuccessTitle))
 	mux.Handle("GET "+minishop.FailurePath, result(minishop.FailureTitle))
-	return mux, s.Store, nil
+	return mux, s, nil
 }
 
 func TestFlows(t *testing.T) { minishoptest.RunFlows(t, newMuxShop, "net/http") }
