@@ -62,14 +62,16 @@ func (s *Shop) ReconcileNow(ctx context.Context) (pointcheckout.ReconcileReport,
 // reconcileNowLimit bounds the attempts one "Reconcile now" asks about.
 const reconcileNowLimit = 500
 
-// logClaims logs the attempts this instance's sweeper claimed, so the logs
-// of all instances together show who checked which attempt when.
-func (s *Shop) logClaims(ctx context.Context, claimed []pointcheckout.Attempt) {
+// logClaims logs the attempts this instance's sweeper claimed in a round,
+// so the logs of all instances together show who checked which attempt in
+// which round.
+func (s *Shop) logClaims(ctx context.Context, round time.Time, claimed []pointcheckout.Attempt) {
 	ids := make([]string, len(claimed))
 	for i, a := range claimed {
 		ids[i] = a.Ref.CheckoutID
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "sweep claimed", slog.Int("attempts", len(ids)), slog.String("checkouts", strings.Join(ids, ",")))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "sweep claimed", slog.Int64("round", round.UnixNano()),
+		slog.Int("attempts", len(ids)), slog.String("checkouts", strings.Join(ids, ",")))
 }
 
 // RunReconciler sweeps at once and then every sweep interval until ctx

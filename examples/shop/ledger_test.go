@@ -230,3 +230,22 @@ func TestInstanceHeader(t *testing.T) {
 	_, named := resp.Header[instanceHeader]
 	assert.False(t, named, "no header without a name")
 }
+
+// TestSweepLogsItsClaims: each sweep logs the attempts it claimed with the
+// round's time, so the logs of all instances show who checked what.
+func TestSweepLogsItsClaims(t *testing.T) {
+	logs := &syncBuffer{}
+	ts := newTestShopWith(t, func(c *Config) {
+		c.Instance = "shop-7"
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	o, err := ts.orders.get(context.Background(), orderID)
+	require.NoError(t, err)
+	rep, err := ts.Sweep(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Claimed)
+	assert.Regexp(t, `msg="sweep claimed" instance=shop-7 round=\d+ attempts=1 checkouts=`+o.attempt(t).Ref.CheckoutID, logs.String())
+}

@@ -44,7 +44,7 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 			claimMu sync.Mutex
 			claims  []string
 		)
-		onClaim := func(_ context.Context, claimed []pointcheckout.Attempt) {
+		onClaim := func(_ context.Context, _ time.Time, claimed []pointcheckout.Attempt) {
 			claimMu.Lock()
 			defer claimMu.Unlock()
 			for _, a := range claimed {

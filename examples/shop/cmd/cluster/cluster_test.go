@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // testCluster returns the shared cluster: three instances, sweeping every
-// 2 seconds, shop-wide limits raised for the load test, and 20% of the
+// 2 seconds, shop-wide limits raised for the load test, and a quarter of the
 // gateway's API requests failing transiently. A missing PostgreSQL or
 // HAProxy fails the test.
 func testCluster(t *testing.T) *Cluster {
@@ -55,7 +55,7 @@ func testCluster(t *testing.T) *Cluster {
 // The shared cluster's settings.
 const (
 	sweepEvery = 2 * time.Second
-	faultRate  = 0.2
+	faultRate  = 0.25
 )
 
 // logOf reads an instance's log.
