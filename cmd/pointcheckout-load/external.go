@@ -27,6 +27,7 @@ type externalShop struct {
 	adminPassword string
 	inspectURL    string
 	settle        time.Duration
+	abandonEvery  int
 	hc            *http.Client
 
 	mu     sync.Mutex
@@ -45,7 +46,8 @@ const externalRetries = 5
 
 // shopFlow runs flow number i through the demo shop's pages: cart,
 // checkout form, /pay, the hosted payment page, the return and the
-// confirmation page. Each flow comes from its own client address, as seen
+// confirmation page (every -abandon-every'th shopper leaves at the payment
+// page instead). Each flow comes from its own client address, as seen
 // through the load balancer (X-Forwarded-For), so per-client limits apply
 // to it alone.
 func (s *shopper) shopFlow(ctx context.Context, i int) error {
@@ -98,6 +100,13 @@ func (s *shopper) shopFlow(ctx context.Context, i int) error {
 	}
 	if !strings.HasPrefix(p.location, s.env.gatewayURL+"/checkout/") {
 		return fmt.Errorf("pay %s: sent to %q, not to the payment page", order, p.location)
+	}
+	if declines(i, s.env.ext.abandonEvery) {
+		// The shopper looks at the payment page and leaves.
+		if _, err := b.retry(func() (answer, error) { return b.get(p.location) }, http.StatusOK); err != nil {
+			return fmt.Errorf("payment page %s: %w", order, err)
+		}
+		return nil
 	}
 	back, err := b.payOnPage(p.location, declined)
 	if err != nil {

@@ -89,6 +89,7 @@ type options struct {
 	shop, adminPassword, inspect string
 	settle                       time.Duration
 	progress                     bool
+	abandonEvery                 int
 }
 
 // errFailed marks a run that completed but found errors or mismatches.
@@ -114,6 +115,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.inspect, "gateway-inspect", "", "loopback `URL` of the -gateway sandbox's -inspect listing")
 	fs.DurationVar(&o.settle, "settle", time.Minute, "with -shop, how long to wait for the shop and the gateway to agree")
 	fs.BoolVar(&o.progress, "progress", false, "print the flows done so far to stderr every second")
+	fs.IntVar(&o.abandonEvery, "abandon-every", 0, "with -shop, every `k`th shopper leaves the payment page without paying, for the shop's sweep to find (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -136,8 +138,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.shop != "" {
 		return o, o.checkShopMode()
 	}
-	if o.inspect != "" || o.adminPassword != "" {
-		return o, errors.New("-gateway-inspect and -admin-password go with -shop")
+	if o.inspect != "" || o.adminPassword != "" || o.abandonEvery != 0 {
+		return o, errors.New("-gateway-inspect, -admin-password and -abandon-every go with -shop")
 	}
 	if o.gateway != "" {
 		u, err := url.Parse(o.gateway)
@@ -241,6 +243,8 @@ func (o *options) checkShopMode() error {
 		return errors.New("-shop needs -admin-password, to read the shop's orders")
 	case o.key != "" || o.secret != "":
 		return errors.New("-key and -secret are the shop's business with -shop")
+	case o.abandonEvery < 0:
+		return errors.New("-abandon-every must not be negative")
 	case o.settle <= 0 || o.settle > maxDuration:
 		return fmt.Errorf("-settle must be positive and at most %s", maxDuration)
 	}

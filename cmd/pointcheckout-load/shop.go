@@ -43,7 +43,7 @@ func newEnvironment(o options, stderr io.Writer) (*environment, error) {
 	e := &environment{book: newOrderBook(), catalog: &catalog{}, runID: "LOAD-" + hex.EncodeToString(id[:]), stderr: stderr}
 	if o.shop != "" {
 		e.shopURL, e.gatewayURL = o.shop, o.gateway
-		e.ext = &externalShop{adminPassword: o.adminPassword, inspectURL: o.inspect, settle: o.settle,
+		e.ext = &externalShop{adminPassword: o.adminPassword, inspectURL: o.inspect, settle: o.settle, abandonEvery: o.abandonEvery,
 			hc: &http.Client{Timeout: time.Minute}, orders: map[int]string{}}
 		return e, nil
 	}

@@ -70,7 +70,8 @@ func buildLoad(t *testing.T) string {
 
 // TestLoadThroughTheBalancer runs the load generator through HAProxy:
 // 3,000 flows by 256 concurrent shoppers through the shop's own pages,
-// with a fifth of the gateway's API requests failing, and shop-2 killed
+// every 25th leaving at the payment page, a quarter of the gateway's API
+// requests failing, and shop-2 killed
 // with SIGKILL a third of the way in and restarted a little later. Once
 // the run has settled, every order agrees with the gateway (0 wrong, 0
 // lost), each paid order's change reached the shop exactly once, and the
@@ -85,7 +86,7 @@ func TestLoadThroughTheBalancer(t *testing.T) {
 	const flows, shoppers = 3000, 256
 	cmd := exec.Command(load, "-shop", c.URL, "-gateway", c.GatewayURL, "-gateway-inspect", c.InspectURL,
 		"-admin-password", c.AdminPassword, "-c", strconv.Itoa(shoppers), "-n", strconv.Itoa(flows),
-		"-duration", "5m", "-settle", "90s", "-json", "-progress")
+		"-abandon-every", "25", "-duration", "5m", "-settle", "90s", "-json", "-progress")
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
