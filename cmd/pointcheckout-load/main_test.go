@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strconv"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
