@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Dir, "dir", "", "keep binaries, database and logs in this `directory` (default: a temporary one, removed at the end)")
 	fs.Float64Var(&o.FaultRate, "fault-rate", 0, "share of gateway API requests that fail transiently")
 	fs.DurationVar(&o.SweepEvery, "sweep", 10*time.Second, "how often the instances sweep open payments")
+	fs.IntVar(&o.RateScale, "rate-limit-scale", 1, "multiply the shops' shop-wide request limits (SHOP_RATE_LIMIT_SCALE), for load tests")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
