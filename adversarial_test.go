@@ -114,7 +114,7 @@ func TestAttackReferences(t *testing.T) {
 		}, http.StatusBadRequest, true, nil},
 		{"appended hint naming the cheap paid checkout", func(t *testing.T, sc *scene) exchange {
 			return sc.returnWith(t, q(sc.dearToken)+"&checkout="+sc.cheapID+"&reference=x", "")
-		}, http.StatusBadGateway, false, nil}, // verified against the dear token: a mismatch
+		}, http.StatusOK, false, nil}, // the shop's own record of the dear attempt wins: still pending
 		{"cookie with a byte appended", func(t *testing.T, sc *scene) exchange {
 			return sc.returnWith(t, "", ck(sc.dearCookie+"A"))
 		}, http.StatusBadRequest, true, nil},

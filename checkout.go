@@ -213,7 +213,7 @@ type wireRequest struct {
 }
 
 func optMoney(m Money) *Money {
-	if !m.IsValid() || m.IsZero() {
+	if !m.IsValid() || m.Minor() == 0 {
 		return nil
 	}
 	return &m

@@ -407,7 +407,7 @@ func (c *Client) RefundCheckout(ctx context.Context, checkoutID string, r Refund
 	switch {
 	case !r.Amount.IsValid():
 		v.add("amount", "required (with its currency)")
-	case r.Amount.IsZero():
+	case r.Amount.Minor() == 0:
 		v.add("amount", "must be greater than zero")
 	default:
 		v.decimals("amount", r.Amount)

@@ -13,13 +13,12 @@ type Config struct {
 	// Client talks to the Merchant API.
 	Client *Client
 	// Orders builds the checkout for a /pay request.
-	Orders Orders
+	Orders OrdersFunc
 	// Updater receives every verified update.
 	Updater OrderUpdater
-	// Refs finds recorded Refs for /pay/notify (and, if it is a
-	// RequestRefFinder, for returns without the cookie). If nil and Updater
-	// implements RefFinder, Updater is used; with neither, /pay/notify
-	// answers 501.
+	// Refs finds recorded Refs for /pay/notify and for returns without the
+	// cookie. If nil and Updater implements RefFinder, Updater is used; with
+	// neither, /pay/notify answers 501.
 	Refs RefFinder
 	// Keys sign and encrypt the checkout cookie, the return token and the
 	// result cookie. The first pair encodes; all pairs decode, so a new pair
@@ -27,8 +26,10 @@ type Config struct {
 	// load balancer needs the same keys.
 	Keys []KeyPair
 	// Store keeps the shopper's Ref between /pay and /pay/return. The
-	// default is a CookieStore with Keys, scoped to Prefix.
+	// default keeps it in a signed, encrypted cookie (see Cookie).
 	Store Store
+	// Cookie tunes the default Store's cookie; its Path defaults to Prefix.
+	Cookie CookieOptions
 	// ReturnBaseURL is the shop's public origin, such as
 	// "https://shop.example.com", used to build the return URL. It is
 	// required (and must be https for a live environment) unless the
@@ -41,10 +42,10 @@ type Config struct {
 	// SuccessURL and FailureURL are where the default OnResult sends the
 	// shopper (paths on this site). Default "/".
 	SuccessURL, FailureURL string
-	// OnResult answers the shopper once a final status is recorded. The
-	// default stores the Result in a short-lived signed cookie (see
-	// ResultFromContext) and redirects (303) to SuccessURL when
-	// Result.Succeeded, else to FailureURL.
+	// OnResult answers the shopper once a final status is recorded and the
+	// Result stored in a short-lived signed cookie (see ResultFromContext).
+	// The default redirects (303) to SuccessURL when Result.Succeeded, else
+	// to FailureURL.
 	OnResult func(w http.ResponseWriter, r *http.Request, res Result)
 	// OnError is told of failures worth an alert: verification mismatches
 	// (ErrVerification), tampered references (ErrInvalidRef), refused

@@ -130,6 +130,6 @@ func (e *VerificationError) Error() string {
 func (e *VerificationError) Is(target error) bool { return target == ErrVerification }
 
 // ErrUpdateFailed wraps an error returned by the OrderUpdater, so callers of
-// Resolve and Reconcile can tell "the shop could not store the update" from
+// Reconcile can tell "the shop could not store the update" from
 // gateway trouble.
 var ErrUpdateFailed = errors.New("pointcheckout: order updater failed")

@@ -66,11 +66,21 @@ func (b *orderBook) UpdateOrder(_ context.Context, u pointcheckout.Update) error
 
 // FindRef returns the Ref recorded for a checkout, for /pay/notify.
 func (b *orderBook) FindRef(_ context.Context, checkoutID string) (pointcheckout.Ref, error) {
+	return b.find(func(r pointcheckout.Ref) bool { return r.CheckoutID == checkoutID })
+}
+
+// FindRefByRequestID returns the Ref recorded for an attempt, for a return
+// without the cookie.
+func (b *orderBook) FindRefByRequestID(_ context.Context, requestID string) (pointcheckout.Ref, error) {
+	return b.find(func(r pointcheckout.Ref) bool { return r.RequestID == requestID })
+}
+
+func (b *orderBook) find(match func(pointcheckout.Ref) bool) (pointcheckout.Ref, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, attempts := range b.attempts {
 		for _, a := range attempts {
-			if a.Ref.CheckoutID == checkoutID {
+			if match(a.Ref) {
 				return a.Ref, nil
 			}
 		}
@@ -78,17 +88,18 @@ func (b *orderBook) FindRef(_ context.Context, checkoutID string) (pointcheckout
 	return pointcheckout.Ref{}, pointcheckout.ErrNotFound
 }
 
-// Mount the payment routes on an http.ServeMux beside the shop's own pages.
-// Every route of the package is an http.Handler; the return route must be
-// Prefix+"/return" because that is the URL given to the gateway.
-func ExampleHandler_PayHandler() {
+// Mount the payment routes on an http.ServeMux beside the shop's own pages:
+// the Handler serves Prefix, Prefix+"/return" and Prefix+"/notify". The
+// return route must stay Prefix+"/return" because that is the URL given to
+// the gateway.
+func ExampleHandler_ServeHTTP() {
 	gateway := pointcheckouttest.NewServer() // in production: pointcheckout.NewClient
 	defer gateway.Close()
 	keys, _ := pointcheckout.GenerateKeyPair() // in production: ParseKeyPairs from your secrets
 	book := newOrderBook()                     // in production: package sqlledger keeps the attempts
 	h, err := pointcheckout.New(pointcheckout.Config{
 		Client:  gateway.Client(),
-		Orders:  book,
+		Orders:  book.CheckoutFor,
 		Updater: book,
 		Keys:    []pointcheckout.KeyPair{keys},
 	})
@@ -96,9 +107,8 @@ func ExampleHandler_PayHandler() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /pay", h.PayHandler())
-	mux.Handle("/pay/return", h.ReturnHandler())
-	mux.Handle("POST /pay/notify", h.NotifyHandler())
+	mux.Handle(h.Prefix(), h)
+	mux.Handle(h.Prefix()+"/", h)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if res, ok := h.ResultFromRequest(r); ok {
 			fmt.Fprintf(w, "order %s is %s", res.OrderID, res.Status)
@@ -117,7 +127,7 @@ func ExampleHandler_Middleware() {
 	keys, _ := pointcheckout.GenerateKeyPair()
 	book := newOrderBook()
 	h, err := pointcheckout.New(pointcheckout.Config{
-		Client: gateway.Client(), Orders: book, Updater: book,
+		Client: gateway.Client(), Orders: book.CheckoutFor, Updater: book,
 		Keys: []pointcheckout.KeyPair{keys}, SuccessURL: "/thanks",
 	})
 	if err != nil {
@@ -214,7 +224,7 @@ func Example_testingWithTheSandbox() {
 	keys, _ := pointcheckout.GenerateKeyPair()
 	book := newOrderBook()
 	h, err := pointcheckout.New(pointcheckout.Config{
-		Client: gateway.Client(), Orders: book, Updater: book,
+		Client: gateway.Client(), Orders: book.CheckoutFor, Updater: book,
 		Keys: []pointcheckout.KeyPair{keys}, SuccessURL: "/thanks",
 	})
 	if err != nil {
@@ -262,7 +272,7 @@ func ExampleOrderUpdater_retryAfterDecline() {
 	keys, _ := pointcheckout.GenerateKeyPair()
 	book := newOrderBook()
 	h, err := pointcheckout.New(pointcheckout.Config{
-		Client: gateway.Client(), Orders: book, Updater: book,
+		Client: gateway.Client(), Orders: book.CheckoutFor, Updater: book,
 		Keys: []pointcheckout.KeyPair{keys}, SuccessURL: "/thanks", FailureURL: "/sorry",
 	})
 	if err != nil {

@@ -43,6 +43,9 @@ func newFaultRig(t *testing.T) *faultRig {
 			cc.RetryBaseDelay = 20 * time.Millisecond
 			cc.ThreeDecimalAmounts = true
 		})
+		// Returns without the cookie go by what the return URL carries
+		// (the appended id, else a search), which these faults exercise.
+		c.Refs = forgetfulRefs{s.updates}
 	})
 	return &faultRig{t: t, s: s, f: f, base: f.srv.URL, b: s.browser(), count: map[pointcheckouttest.Endpoint]int{}}
 }

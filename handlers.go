@@ -113,7 +113,12 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("pointcheckout: config: %w", err)
 	}
 	if h.cfg.Store == nil {
-		if h.cfg.Store, err = NewCookieStore(cfg.Keys, CookieOptions{Path: cfg.Prefix, Secure: secure}); err != nil {
+		opts := cfg.Cookie
+		if opts.Path == "" {
+			opts.Path = cfg.Prefix
+		}
+		opts.Secure = opts.Secure || secure
+		if h.cfg.Store, err = newCookieStore(cfg.Keys, opts); err != nil {
 			return nil, fmt.Errorf("pointcheckout: config: %w", err)
 		}
 	}
@@ -127,19 +132,15 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// PayHandler returns the POST /pay handler on its own, for routers that
-// mount routes one by one.
-func (h *Handler) PayHandler() http.Handler { return http.HandlerFunc(h.servePay) }
+// Prefix is where the routes live: Prefix, Prefix+"/return" and
+// Prefix+"/notify". Framework adapters mount the Handler there.
+func (h *Handler) Prefix() string { return h.cfg.Prefix }
 
-// ReturnHandler returns the GET|POST /pay/return handler on its own. Its
-// route must be Prefix+"/return": that is the URL the gateway is given.
-func (h *Handler) ReturnHandler() http.Handler { return http.HandlerFunc(h.serveReturn) }
-
-// NotifyHandler returns the POST /pay/notify handler on its own.
-func (h *Handler) NotifyHandler() http.Handler { return http.HandlerFunc(h.serveNotify) }
-
-// ServeHTTP serves the three routes under Prefix and answers 404 to
-// anything else; use Middleware to fall through to the shop instead.
+// ServeHTTP serves the three routes under Prefix (POST Prefix, GET|HEAD|POST
+// Prefix+"/return", POST Prefix+"/notify") and answers 404 to anything else:
+// mount it at those paths on any router, or use Middleware to fall through
+// to the shop instead. The return route must be Prefix+"/return": that is the
+// URL the gateway is given.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.route(w, r) {
 		http.NotFound(w, r)
@@ -166,18 +167,18 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Payments start from the shop's checkout form."})
+		h.page(w, r, Page{Status: http.StatusMethodNotAllowed, Message: "Payments start from the shop's checkout form."})
 		return
 	}
 	if err := h.cop.Check(r); err != nil {
 		h.security(r, "cross-origin /pay refused", err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusForbidden, Message: "This payment request did not come from the shop's own page."})
+		h.page(w, r, Page{Status: http.StatusForbidden, Message: "This payment request did not come from the shop's own page."})
 		return
 	}
 	// A checkout form is a few hundred bytes; bound what Orders may parse.
 	r.Body = http.MaxBytesReader(w, r.Body, maxPayBody)
 	ctx := r.Context()
-	req, err := h.cfg.Orders.CheckoutFor(r)
+	req, err := h.cfg.Orders(r)
 	if err != nil || req == nil {
 		if err == nil {
 			err = errors.New("orders returned no checkout")
@@ -192,7 +193,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		// An error that is not one of the two is the shop's own bug or
 		// outage: logged at Error, and named on the page in development.
 		h.cfg.Logger.Log(ctx, level, "pointcheckout: order cannot be paid", "err", err)
-		h.page(w, r, Page{Kind: PageError, Status: status, Message: h.because("This order cannot be paid right now.", err, status)})
+		h.page(w, r, Page{Status: status, Message: h.because("This order cannot be paid right now.", err, status)})
 		return
 	}
 	ref := Ref{OrderID: req.OrderID, RequestID: newRequestID(), Amount: req.Amount, CreatedAt: h.now().UTC().Truncate(time.Second)}
@@ -203,7 +204,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		// What Orders returned cannot make a Ref (no order id, an id
 		// too long): the shop's bug.
 		h.fail(r, "pointcheckout: order cannot make a checkout reference", err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: h.because("The payment could not be started.", err, http.StatusInternalServerError)})
+		h.page(w, r, Page{Status: http.StatusInternalServerError, Message: h.because("The payment could not be started.", err, http.StatusInternalServerError)})
 		return
 	}
 	creq.ReturnURL = returnURL
@@ -216,31 +217,31 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusInternalServerError
 		}
 		h.fail(r, "pointcheckout: create checkout failed", err, "order_id", ref.OrderID, "request_id", ref.RequestID)
-		h.page(w, r, Page{Kind: PageError, Status: status, Message: h.because("The payment could not be started. Nothing was charged; please try again.", err, status)})
+		h.page(w, r, Page{Status: status, Message: h.because("The payment could not be started. Nothing was charged; please try again.", err, status)})
 		return
 	}
 	ref.CheckoutID = co.ID
 	if err := verify(ref, co); err != nil {
 		h.security(r, "created checkout does not match the request", err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
+		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
 		return
 	}
 	if err := h.checkRedirect(co.RedirectURL); err != nil {
 		h.security(r, "payment page URL refused", err, "order_id", ref.OrderID, "checkout_id", co.ID)
 		h.cancelQuietly(ctx, co.ID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
+		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
 		return
 	}
 	u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: StatusPending, Amount: co.Amount, Ref: ref, Checkout: co, Source: SourcePay}
 	if err := h.cfg.Updater.UpdateOrder(ctx, u); err != nil {
 		h.fail(r, "pointcheckout: order updater failed at pay", err, "order_id", ref.OrderID, "checkout_id", co.ID)
 		h.cancelQuietly(ctx, co.ID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started. Nothing was charged; please try again."})
+		h.page(w, r, Page{Status: http.StatusInternalServerError, Message: "The payment could not be started. Nothing was charged; please try again."})
 		return
 	}
 	if err := h.cfg.Store.Save(w, r, ref); err != nil {
 		h.fail(r, "pointcheckout: saving the checkout reference failed", err, "order_id", ref.OrderID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The payment could not be started."})
+		h.page(w, r, Page{Status: http.StatusInternalServerError, Message: "The payment could not be started."})
 		return
 	}
 	h.cfg.Logger.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
@@ -321,7 +322,7 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD, POST")
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
+		h.page(w, r, Page{Status: http.StatusMethodNotAllowed, Message: "Method not allowed."})
 		return
 	}
 	ret, ok := h.returnRef(w, r)
@@ -337,29 +338,34 @@ func (h *Handler) serveReturn(w http.ResponseWriter, r *http.Request) {
 			// cookie's leaves the cookie to its own attempt.
 			h.cfg.Store.Clear(w, r)
 		}
+		// The result cookie is the Result for the next page, whatever
+		// OnResult answers.
+		if err := h.setResultCookie(w, r, res); err != nil {
+			h.fail(r, "pointcheckout: result cookie", err)
+		}
 		h.cfg.OnResult(w, r, res)
 	case errors.Is(err, ErrUpdateFailed):
 		// Checked first: an updater error may wrap a timeout, and a shop
 		// that cannot record a payment must hear of it (500, OnError), not
 		// be shown a confirming page.
 		h.fail(r, "pointcheckout: order updater failed", err, "order_id", ref.OrderID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusInternalServerError, Message: "The result of your payment could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
+		h.page(w, r, Page{Status: http.StatusInternalServerError, Message: "The result of your payment could not be recorded yet. Please reload this page.", RefreshURL: r.URL.RequestURI()})
 	case err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		// Still pending, or the gateway could not say: never a failure. The
 		// cookie stays, and the page asks again by itself.
 		if err != nil {
 			h.cfg.Logger.WarnContext(r.Context(), "pointcheckout: gateway unavailable on return", "order_id", ref.OrderID, "err", err)
 		}
-		h.page(w, r, Page{Kind: PageConfirming, Status: http.StatusOK, Result: res, RefreshURL: r.URL.RequestURI(), RefreshAfter: h.cfg.RefreshAfter})
+		h.page(w, r, Page{Confirming: true, Status: http.StatusOK, Result: res, RefreshURL: r.URL.RequestURI(), RefreshAfter: h.cfg.RefreshAfter})
 	case errors.Is(err, ErrVerification):
 		h.security(r, "checkout answer does not match its reference", err)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not verify this payment. Your order has not been changed; please reload this page in a moment.", RefreshURL: r.URL.RequestURI()})
+		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "We could not verify this payment. Your order has not been changed; please reload this page in a moment.", RefreshURL: r.URL.RequestURI()})
 	case errors.Is(err, ErrNotFound):
 		h.security(r, "returned checkout not found", err, "order_id", ref.OrderID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusNotFound, Message: "We could not find this payment."})
+		h.page(w, r, Page{Status: http.StatusNotFound, Message: "We could not find this payment."})
 	default:
 		h.fail(r, "pointcheckout: return could not be resolved", err, "order_id", ref.OrderID)
-		h.page(w, r, Page{Kind: PageError, Status: http.StatusBadGateway, Message: "We could not confirm this payment yet. Your order has not been changed; please reload this page.", RefreshURL: r.URL.RequestURI()})
+		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "We could not confirm this payment yet. Your order has not been changed; please reload this page.", RefreshURL: r.URL.RequestURI()})
 	}
 }
 
@@ -427,7 +433,7 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 	switch {
 	case cerr == nil && terr == nil:
 		switch {
-		case cookieRef.Matches(tokenRef):
+		case cookieRef.matches(tokenRef):
 			return returned{ref: cookieRef, hint: hint}, true
 		case cookieRef.OrderID != tokenRef.OrderID:
 			h.refuse(w, r, "checkout cookie and return token name different orders",
@@ -453,14 +459,14 @@ func (h *Handler) returnRef(w http.ResponseWriter, r *http.Request) (returned, b
 		h.refuse(w, r, "return token refused", terr)
 		return returned{}, false
 	}
-	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "There is no payment in progress in this browser."})
+	h.page(w, r, Page{Status: http.StatusBadRequest, Message: "There is no payment in progress in this browser."})
 	return returned{}, false
 }
 
 // refuse answers a return whose reference cannot be trusted.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, msg string, err error) {
 	h.security(r, msg, err)
-	h.page(w, r, Page{Kind: PageError, Status: http.StatusBadRequest, Message: "This payment link is not valid."})
+	h.page(w, r, Page{Status: http.StatusBadRequest, Message: "This payment link is not valid."})
 }
 
 // page renders one of the package's HTML pages.

@@ -676,10 +676,21 @@ func TestCookiesSecureWhenTheSiteIsHTTPS(t *testing.T) {
 	assert.True(t, cookies[0].Secure)
 	assert.True(t, strings.HasPrefix(s.returnURL(s.checkoutIDFor(rec.Header().Get("Location"))), "https://shop.example/pay/return?t="))
 
+	// The result cookie of the return is Secure too.
+	require.NoError(t, s.gw.Complete(s.checkoutIDFor(rec.Header().Get("Location")), pointcheckout.StatusPaid))
+	back := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/pay/return", nil)
+	back.AddCookie(cookies[0])
 	flash := httptest.NewRecorder()
-	require.NoError(t, s.h.SetResultCookie(flash, req, pointcheckout.Result{OrderID: "ORD-1", Status: pointcheckout.StatusPaid, Amount: s.orders["ORD-1"].Amount}))
-	require.Len(t, flash.Result().Cookies(), 1)
-	assert.True(t, flash.Result().Cookies()[0].Secure)
+	s.h.ServeHTTP(flash, back)
+	require.Equal(t, http.StatusSeeOther, flash.Code, flash.Body.String())
+	var result *http.Cookie
+	for _, c := range flash.Result().Cookies() {
+		if c.Name == "pc_result" {
+			result = c
+		}
+	}
+	require.NotNil(t, result)
+	assert.True(t, result.Secure)
 }
 
 func TestPayBodyIsBounded(t *testing.T) {
@@ -729,16 +740,12 @@ func TestAPIRedirectNamesTheEnvironment(t *testing.T) {
 	assert.Empty(t, s.updates.list(), "no checkout, no update")
 }
 
-// recordedRefs is an updater that also finds Refs by request id, as the
-// attempt ledger does.
-type recordedRefs struct{ *updateLog }
+// forgetfulRefs finds Refs by checkout id only, as a shop that did not
+// record the request id would: a return without the cookie must then use
+// what the return URL carries.
+type forgetfulRefs struct{ *updateLog }
 
-func (r recordedRefs) FindRefByRequestID(_ context.Context, requestID string) (pointcheckout.Ref, error) {
-	for _, u := range r.list() {
-		if u.Source == pointcheckout.SourcePay && u.RequestID == requestID {
-			return u.Ref, nil
-		}
-	}
+func (forgetfulRefs) FindRefByRequestID(context.Context, string) (pointcheckout.Ref, error) {
 	return pointcheckout.Ref{}, pointcheckout.ErrNotFound
 }
 
@@ -749,7 +756,7 @@ func (r recordedRefs) FindRefByRequestID(_ context.Context, requestID string) (p
 func TestTokenOnlyReturnFindsItsCheckout(t *testing.T) {
 	tests := []struct {
 		name     string
-		recorded bool // the updater is a RequestRefFinder
+		recorded bool // the shop finds Refs by request id
 		url      func(t *testing.T, back, id string) string
 		post     url.Values
 		searches int
@@ -765,12 +772,26 @@ func TestTokenOnlyReturnFindsItsCheckout(t *testing.T) {
 		{"posted back as form fields", false, func(t *testing.T, back, _ string) string { return backWithoutHints(t, back) }, url.Values{"checkout": nil}, 0},
 		{"nothing appended, nothing recorded: a search", false, func(t *testing.T, back, _ string) string { return backWithoutHints(t, back) }, nil, 1},
 	}
+	t.Run("a wrong appended id, nothing recorded: verification refuses it", func(t *testing.T) {
+		s := newShop(t, harnessOpts{})
+		f := s.mount(func(c *pointcheckout.Config) { c.Refs = forgetfulRefs{s.updates} })
+		back, _ := s.checkoutAndPayAt(s.browser(), f.srv.URL, "ORD-1", pointcheckouttest.CardPaid, "pay")
+		cheap := s.pay(s.browser(), "ORD-CHEAP")
+		cheapID := s.checkoutIDFor(cheap.location)
+		require.NoError(t, s.gw.Complete(cheapID, pointcheckout.StatusPaid))
+		got := s.browser().get(backWithoutHints(t, back.location) + "&checkout=" + cheapID)
+		assert.Equal(t, http.StatusBadGateway, got.status, got.body)
+		assert.True(t, s.errs.has(pointcheckout.ErrVerification))
+		for _, u := range s.updates.list() {
+			assert.NotEqual(t, pointcheckout.StatusPaid, u.Status)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newShop(t, harnessOpts{})
 			f := s.mount(func(c *pointcheckout.Config) {
-				if tt.recorded {
-					c.Refs = recordedRefs{s.updates}
+				if !tt.recorded {
+					c.Refs = forgetfulRefs{s.updates}
 				}
 			})
 			back, id := s.checkoutAndPayAt(s.browser(), f.srv.URL, "ORD-1", pointcheckouttest.CardPaid, "pay")

@@ -271,6 +271,18 @@ func (l *updateLog) FindRef(_ context.Context, id string) (pointcheckout.Ref, er
 	return ref, nil
 }
 
+// FindRefByRequestID finds a Ref the SourcePay update recorded.
+func (l *updateLog) FindRefByRequestID(_ context.Context, requestID string) (pointcheckout.Ref, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ref := range l.refs {
+		if ref.RequestID == requestID {
+			return ref, nil
+		}
+	}
+	return pointcheckout.Ref{}, pointcheckout.ErrNotFound
+}
+
 func (l *updateLog) failTimes(n int) {
 	l.mu.Lock()
 	l.failNext = n

@@ -25,8 +25,8 @@ const (
 
 // KeyPair is one hash/encryption key pair for the signed cookie and the
 // signed return token: the hash key signs (HMAC-SHA256), the block key
-// encrypts (AES-256). Both are secrets. Make one with [GenerateKeyPair],
-// [ParseKeyPairs] or [NewKeyPair].
+// encrypts (AES-256). Both are secrets. Make one with [GenerateKeyPair] or
+// [ParseKeyPairs].
 //
 // Keys rotate by listing several pairs: the first seals new values, every
 // pair opens old ones, so a new pair can go first while the previous one
@@ -44,18 +44,6 @@ type KeyPair struct {
 // keyMaterial is a pair's bytes.
 type keyMaterial struct {
 	hash, block []byte
-}
-
-// NewKeyPair returns a pair of copies of hashKey and blockKey. It refuses
-// (with ErrInvalidKeys) a hash key shorter than MinHashKeyLen, a block key
-// that is not BlockKeyLen bytes, an all-zero key (an unset secret), or the
-// same bytes used for both keys.
-func NewKeyPair(hashKey, blockKey []byte) (KeyPair, error) {
-	k := pairOf(keyMaterial{hash: append([]byte(nil), hashKey...), block: append([]byte(nil), blockKey...)})
-	if err := k.validate(0); err != nil {
-		return KeyPair{}, err
-	}
-	return k, nil
 }
 
 // GenerateKeyPair returns a new random key pair from crypto/rand. Store it
@@ -80,7 +68,9 @@ func pairOf(m keyMaterial) KeyPair { return KeyPair{func() keyMaterial { return 
 // as kept in an environment variable: comma-separated pairs of
 // base64(hash key) ":" base64(block key), the pair that seals first.
 // Standard and URL-safe base64, padded or not, are accepted; spaces around
-// pairs are ignored. Every pair must be one NewKeyPair accepts.
+// pairs are ignored. A hash key shorter than MinHashKeyLen, a block key that
+// is not BlockKeyLen bytes, an all-zero key (an unset secret) or the same
+// bytes for both keys is refused with ErrInvalidKeys.
 func ParseKeyPairs(s string) ([]KeyPair, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("%w: no key pairs given", ErrInvalidKeys)
@@ -128,7 +118,7 @@ func (k KeyPair) Encode() string {
 	return base64.StdEncoding.EncodeToString(m.hash) + ":" + base64.StdEncoding.EncodeToString(m.block)
 }
 
-// validate reports a pair the codec refuses (see NewKeyPair), naming its
+// validate reports a pair the codec refuses (see ParseKeyPairs), naming its
 // position (1-based, 0 for none).
 func (k KeyPair) validate(pos int) error {
 	where := ""

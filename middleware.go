@@ -19,16 +19,10 @@ func (h *Handler) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		if res, ok := h.ResultFromRequest(r); ok {
-			r = r.WithContext(ContextWithResult(r.Context(), res))
+			r = r.WithContext(context.WithValue(r.Context(), resultKey{}, res))
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// ContextWithResult returns a copy of ctx carrying res, for adapters and
-// tests that build the request context themselves.
-func ContextWithResult(ctx context.Context, res Result) context.Context {
-	return context.WithValue(ctx, resultKey{}, res)
 }
 
 // ResultFromContext returns the Result of the shopper's last payment, as put

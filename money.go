@@ -131,9 +131,6 @@ func (m Money) Currency() string { return m.currency }
 // ParseMoney or a successful decode rather than being the zero value.
 func (m Money) IsValid() bool { return m.currency != "" }
 
-// IsZero reports whether the amount is zero (in any currency).
-func (m Money) IsZero() bool { return m.minor == 0 }
-
 // Decimal returns the amount as a decimal string with exactly the currency's
 // fraction digits: "100.00", "12.345", "500".
 func (m Money) Decimal() string {

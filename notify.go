@@ -120,7 +120,7 @@ func (h *Handler) serveNotify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown checkout", http.StatusNotFound)
 		return
 	}
-	res, err := h.Resolve(ctx, ref, SourceNotify)
+	res, err := h.resolveOnce(ctx, ref, SourceNotify)
 	switch {
 	case err == nil && res.Status.IsFinal():
 		w.WriteHeader(http.StatusOK)

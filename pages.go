@@ -8,23 +8,14 @@ import (
 	"time"
 )
 
-// PageKind says which page the Handler is showing.
-type PageKind int
-
-const (
-	// PageError: the payment could not be started or verified.
-	PageError PageKind = iota
-	// PageConfirming: the checkout is still pending (or the gateway could
-	// not answer); the page reloads itself.
-	PageConfirming
-)
-
 // Page is what Config.RenderPage receives: everything a custom template
 // needs. Message is safe, fixed text written for the shopper; it never
 // holds error details.
 type Page struct {
-	// Kind says which page to show.
-	Kind PageKind
+	// Confirming is set on the page shown while the checkout is still
+	// pending (or the gateway could not answer): it reloads itself. Unset,
+	// the page is an error page.
+	Confirming bool
 	// Status is the HTTP status to answer with.
 	Status int
 	// Message is the text for the shopper on an error page.
@@ -57,7 +48,7 @@ a{color:#0b57d0}
 <body>
 <main class="box">
 <h1>{{.Title}}</h1>
-{{if eq .Page.Kind 1}}<p role="status" aria-live="polite">We are confirming your payment{{with .Page.Result.OrderID}} for order <strong>{{.}}</strong>{{end}}. This page updates itself in a few seconds; please do not pay again.</p>
+{{if .Page.Confirming}}<p role="status" aria-live="polite">We are confirming your payment{{with .Page.Result.OrderID}} for order <strong>{{.}}</strong>{{end}}. This page updates itself in a few seconds; please do not pay again.</p>
 {{if .Page.RefreshURL}}<p><a href="{{.Page.RefreshURL}}">Check now</a></p>{{end}}
 {{else}}<p role="alert">{{.Page.Message}}</p>
 {{if .Page.RefreshURL}}<p><a href="{{.Page.RefreshURL}}">Try again</a></p>{{end}}
@@ -71,7 +62,7 @@ a{color:#0b57d0}
 // renderDefaultPage writes the package's own small, accessible page.
 func renderDefaultPage(w http.ResponseWriter, _ *http.Request, p Page) {
 	title := "Payment problem"
-	if p.Kind == PageConfirming {
+	if p.Confirming {
 		title = "Confirming your payment"
 	}
 	secs := int(p.RefreshAfter / time.Second)
@@ -87,5 +78,5 @@ func renderDefaultPage(w http.ResponseWriter, _ *http.Request, p Page) {
 		Title   string
 		Refresh bool
 		Seconds string
-	}{p, title, p.Kind == PageConfirming && p.RefreshURL != "", strconv.Itoa(secs)})
+	}{p, title, p.Confirming && p.RefreshURL != "", strconv.Itoa(secs)})
 }

@@ -27,7 +27,7 @@ const reconcileWorkers = 4
 // the shop has not heard a few minutes after /pay, including attempts a
 // newer one replaced, since a tab left open can still pay them): a shopper
 // who closed the tab never comes back, so the shop asks. Each Ref is
-// resolved as by Resolve with SourceReconcile. The error joins the failures
+// resolved as by a return, with SourceReconcile. The error joins the failures
 // (nil when every Ref was resolved or is still pending); the report counts
 // them.
 func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, error) {
@@ -41,7 +41,7 @@ func (h *Handler) Reconcile(ctx context.Context, refs []Ref) (ReconcileReport, e
 	for range min(reconcileWorkers, len(refs)) {
 		wg.Go(func() {
 			for ref := range next {
-				res, err := h.Resolve(ctx, ref, SourceReconcile)
+				res, err := h.resolveOnce(ctx, ref, SourceReconcile)
 				mu.Lock()
 				rep.Checked++
 				switch {

@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// Resolve fetches the checkout of ref from the API, verifies it against ref
+// resolveOnce fetches the checkout of ref from the API, verifies it against ref
 // and hands a final (or newly confirming) status to the OrderUpdater. A
 // checkout still PENDING yields a Result with that status and no update. An
 // unreachable gateway yields an error matching ErrUnavailable, a mismatch
 // ErrVerification; neither changes the order. Concurrent calls for the same
 // checkout on one Handler share one gateway call and one update.
-func (h *Handler) Resolve(ctx context.Context, ref Ref, src Source) (Result, error) {
+func (h *Handler) resolveOnce(ctx context.Context, ref Ref, src Source) (Result, error) {
 	return h.resolve(ctx, ref, src, "", 0, 0)
 }
 
-// resolve is Resolve with polling: while the checkout is PENDING it asks
+// resolve is resolveOnce with polling: while the checkout is PENDING it asks
 // again every pollInterval until wait has passed. A positive budget bounds
 // the time this caller waits on the gateway (fetches and polling): when it
 // runs out the result is still pending, or the fetch's error. hint is a
@@ -116,8 +116,8 @@ func (h *Handler) check(ctx context.Context, ref Ref, src Source, reuse time.Dur
 // one a search by request id finds. None of them is trusted before a get of
 // that id answers a checkout that matches the Ref.
 func (h *Handler) checkoutIDOf(ctx context.Context, ref Ref, hint string) (string, error) {
-	if rf, ok := h.cfg.Refs.(RequestRefFinder); ok {
-		rec, err := rf.FindRefByRequestID(ctx, ref.RequestID)
+	if h.cfg.Refs != nil {
+		rec, err := h.cfg.Refs.FindRefByRequestID(ctx, ref.RequestID)
 		switch {
 		case err == nil && rec.CheckoutID != "" && rec.OrderID == ref.OrderID && rec.RequestID == ref.RequestID && rec.Amount == ref.Amount:
 			return rec.CheckoutID, nil

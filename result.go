@@ -24,12 +24,9 @@ type Result struct {
 // AUTHORIZED (the money is reserved and the shop captures it).
 func (r Result) Succeeded() bool { return r.Status == StatusPaid || r.Status == StatusAuthorized }
 
-// redirectToResult is the default OnResult: it carries the Result to the
-// next page in a signed, short-lived cookie and redirects there.
+// redirectToResult is the default OnResult: it redirects to the success or
+// failure page, which finds the Result in the result cookie.
 func (h *Handler) redirectToResult(w http.ResponseWriter, r *http.Request, res Result) {
-	if err := h.SetResultCookie(w, r, res); err != nil {
-		h.fail(r, "pointcheckout: result cookie", err)
-	}
 	target := h.cfg.FailureURL
 	if res.Succeeded() {
 		target = h.cfg.SuccessURL
@@ -37,10 +34,9 @@ func (h *Handler) redirectToResult(w http.ResponseWriter, r *http.Request, res R
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// SetResultCookie stores res in the short-lived signed result cookie that
-// Middleware and ResultFromRequest read. A custom OnResult can call it before
-// answering.
-func (h *Handler) SetResultCookie(w http.ResponseWriter, r *http.Request, res Result) error {
+// setResultCookie stores res in the short-lived signed result cookie that
+// Middleware and ResultFromRequest read.
+func (h *Handler) setResultCookie(w http.ResponseWriter, r *http.Request, res Result) error {
 	rec := codec.Record{
 		CheckoutID: res.CheckoutID, OrderID: res.OrderID,
 		Currency: res.Amount.Currency(), Minor: res.Amount.Minor(),

@@ -5,23 +5,16 @@ import (
 	"net/http"
 )
 
-// Orders turns an incoming POST /pay into the checkout to create. It reads
-// the order from the shop's own records: the amount, currency and items must
-// never come from form fields the shopper controls. RequestID and ReturnURL
-// are filled in by the Handler; whatever Orders puts there is replaced.
+// OrdersFunc turns an incoming POST /pay into the checkout to create. It
+// reads the order from the shop's own records: the amount, currency and
+// items must never come from form fields the shopper controls. RequestID
+// and ReturnURL are filled in by the Handler; whatever it puts there is
+// replaced.
 //
 // Return an error wrapping [ErrNotFound] for an unknown order (404) or
 // [ErrInvalidRequest] for an order that cannot be paid (400); any other
 // error answers 500. The shopper never sees the error's text.
-type Orders interface {
-	CheckoutFor(r *http.Request) (*CheckoutRequest, error)
-}
-
-// OrdersFunc adapts a function to Orders.
 type OrdersFunc func(r *http.Request) (*CheckoutRequest, error)
-
-// CheckoutFor calls f(r).
-func (f OrdersFunc) CheckoutFor(r *http.Request) (*CheckoutRequest, error) { return f(r) }
 
 // Update is a verified change of an order's payment, handed to the
 // [OrderUpdater]. Except for the PENDING update sent when a checkout is
@@ -71,18 +64,14 @@ type OrderUpdaterFunc func(ctx context.Context, u Update) error
 // UpdateOrder calls f(ctx, u).
 func (f OrderUpdaterFunc) UpdateOrder(ctx context.Context, u Update) error { return f(ctx, u) }
 
-// RefFinder finds the Ref the shop recorded (from the SourcePay update) for a
-// checkout id. The notify handler needs it; an OrderUpdater that also
-// implements RefFinder is used as one. Return an error wrapping ErrNotFound
-// for an unknown checkout.
+// RefFinder finds the Ref the shop recorded from an attempt's SourcePay
+// update: by checkout id for /pay/notify, and by request id for a return
+// that carries only the signed token (no cookie), so that the gateway is
+// asked about the checkout the shop recorded rather than one the return
+// URL's query names. An OrderUpdater that also implements RefFinder is used
+// as one (package sqlledger's does). Return an error wrapping ErrNotFound
+// for an unknown attempt.
 type RefFinder interface {
 	FindRef(ctx context.Context, checkoutID string) (Ref, error)
-}
-
-// RequestRefFinder is a RefFinder that also finds a Ref by its request id.
-// When a shopper comes back with the signed return token but without the
-// cookie, the Handler then asks the gateway about the checkout id the shop
-// recorded at /pay, rather than the one the return URL's query names.
-type RequestRefFinder interface {
 	FindRefByRequestID(ctx context.Context, requestID string) (Ref, error)
 }

@@ -142,6 +142,19 @@ func (l *ledger) FindRef(_ context.Context, id string) (pointcheckout.Ref, error
 	return pointcheckout.Ref{}, fmt.Errorf("ledger: checkout %q: %w", id, pointcheckout.ErrNotFound)
 }
 
+func (l *ledger) FindRefByRequestID(_ context.Context, requestID string) (pointcheckout.Ref, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range l.orders {
+		for _, a := range o.attempts {
+			if a.Ref.RequestID == requestID {
+				return a.Ref, nil
+			}
+		}
+	}
+	return pointcheckout.Ref{}, fmt.Errorf("ledger: request %q: %w", requestID, pointcheckout.ErrNotFound)
+}
+
 // attempt returns the attempt with checkout id, of any order.
 func (l *ledger) attempt(id string) (pointcheckout.Attempt, bool) {
 	l.mu.Lock()

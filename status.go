@@ -156,9 +156,6 @@ func (s Status) CanBecome(next Status) bool {
 	return false
 }
 
-// MarshalJSON writes the canonical spelling, the one the live API answers in.
-func (s Status) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
-
 // UnmarshalJSON accepts any spelling; an unknown one becomes StatusUnknown
 // rather than an error, so one new status from the API never breaks decoding
 // of the rest of a checkout.

@@ -73,12 +73,11 @@ func (r Ref) Validate() error {
 	return nil
 }
 
-// Matches reports whether r and o describe the same attempt: the same order
+// matches reports whether r and o describe the same attempt: the same order
 // id, request id and exact amount in the same currency, and the same
 // checkout id when both know it (the return token's Ref does not). The
 // creation time is not compared: the request id already names the attempt.
-// Use it to refuse a return whose cookie and token disagree.
-func (r Ref) Matches(o Ref) bool {
+func (r Ref) matches(o Ref) bool {
 	if r.CheckoutID != "" && o.CheckoutID != "" && r.CheckoutID != o.CheckoutID {
 		return false
 	}
@@ -100,7 +99,7 @@ type Store interface {
 
 // Cookie defaults.
 const (
-	// DefaultCookieName is the cookie CookieStore uses when
+	// DefaultCookieName is the cookie cookieStore uses when
 	// CookieOptions.Name is empty.
 	DefaultCookieName = "pc_checkout"
 	// DefaultCookieMaxAge is the cookie lifetime when CookieOptions.MaxAge
@@ -135,21 +134,21 @@ type CookieOptions struct {
 	AllowInsecure bool
 }
 
-// CookieStore keeps the Ref in a signed, encrypted cookie: HMAC-SHA256 and
+// cookieStore keeps the Ref in a signed, encrypted cookie: HMAC-SHA256 and
 // AES-256 through gorilla/securecookie, with key rotation. The cookie is
 // HttpOnly, SameSite=Lax (it must survive the top-level return from the
 // payment page), Secure unless the site is plain http on a loopback host,
-// bounded in age, and under 200 bytes for a typical Ref. A CookieStore is
+// bounded in age, and under 200 bytes for a typical Ref. A cookieStore is
 // safe for concurrent use.
-type CookieStore struct {
+type cookieStore struct {
 	sc sealedCookie
 }
 
-// NewCookieStore returns a CookieStore sealing with keys[0] and opening with
+// newCookieStore returns a cookieStore sealing with keys[0] and opening with
 // every pair in keys. It fails on missing or short keys (an error wrapping
 // ErrInvalidKeys), on a Name, Path or Domain that makes an invalid cookie,
 // and on a MaxAge outside 1s to MaxCookieMaxAge.
-func NewCookieStore(keys []KeyPair, opts CookieOptions) (*CookieStore, error) {
+func newCookieStore(keys []KeyPair, opts CookieOptions) (*cookieStore, error) {
 	if opts.Name == "" {
 		opts.Name = DefaultCookieName
 	}
@@ -163,12 +162,12 @@ func NewCookieStore(keys []KeyPair, opts CookieOptions) (*CookieStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CookieStore{sc: sc}, nil
+	return &cookieStore{sc: sc}, nil
 }
 
 // Save seals ref into the cookie. It refuses a Ref that fails
 // [Ref.Validate]. CreatedAt is kept to the second.
-func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, ref Ref) error {
+func (s *cookieStore) Save(w http.ResponseWriter, r *http.Request, ref Ref) error {
 	if err := ref.Validate(); err != nil {
 		return err
 	}
@@ -181,7 +180,7 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, ref Ref) erro
 // cookie is tampered, expired, foreign or oversized; an oversized value is
 // refused before any decoding. When a browser sends several cookies of the
 // name (another Path or Domain), the first that opens wins.
-func (s *CookieStore) Load(r *http.Request) (Ref, error) {
+func (s *cookieStore) Load(r *http.Request) (Ref, error) {
 	var ref Ref
 	err := s.sc.load(r, func(rec *codec.Record) (err error) {
 		ref, err = recordRef(rec)
@@ -195,10 +194,10 @@ func (s *CookieStore) Load(r *http.Request) (Ref, error) {
 
 // Clear expires the cookie, with the attributes Save used so the browser
 // replaces rather than adds.
-func (s *CookieStore) Clear(w http.ResponseWriter, r *http.Request) { s.sc.clear(w, r) }
+func (s *cookieStore) Clear(w http.ResponseWriter, r *http.Request) { s.sc.clear(w, r) }
 
 // sealedCookie writes and reads one cookie sealed by a codec: the checkout
-// cookie of a CookieStore and the Handler's result cookie.
+// cookie of a cookieStore and the Handler's result cookie.
 type sealedCookie struct {
 	c                     *codec.Codec
 	name, path, domain    string

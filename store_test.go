@@ -34,18 +34,18 @@ func testRef(t testing.TB) Ref {
 	}
 }
 
-func mustStore(t testing.TB, opts CookieOptions, keys ...KeyPair) *CookieStore {
+func mustStore(t testing.TB, opts CookieOptions, keys ...KeyPair) *cookieStore {
 	t.Helper()
 	if len(keys) == 0 {
 		keys = []KeyPair{testKey(1)}
 	}
-	s, err := NewCookieStore(keys, opts)
+	s, err := newCookieStore(keys, opts)
 	require.NoError(t, err)
 	return s
 }
 
 // saved runs Save on a request to target and returns the one cookie set.
-func saved(t testing.TB, s *CookieStore, req *http.Request, ref Ref) *http.Cookie {
+func saved(t testing.TB, s *cookieStore, req *http.Request, ref Ref) *http.Cookie {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	require.NoError(t, s.Save(rec, req, ref))
@@ -111,8 +111,8 @@ func TestRefMatches(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := testRef(t), testRef(t)
 			tt.change(&b)
-			assert.Equal(t, tt.want, a.Matches(b))
-			assert.Equal(t, tt.want, b.Matches(a), "symmetric")
+			assert.Equal(t, tt.want, a.matches(b))
+			assert.Equal(t, tt.want, b.matches(a), "symmetric")
 		})
 	}
 }
@@ -232,7 +232,7 @@ func TestNewCookieStoreRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := NewCookieStore(tt.keys, tt.opts)
+			s, err := newCookieStore(tt.keys, tt.opts)
 			require.Error(t, err)
 			assert.Nil(t, s)
 			if tt.keyError {
@@ -240,7 +240,7 @@ func TestNewCookieStoreRejects(t *testing.T) {
 			}
 		})
 	}
-	s, err := NewCookieStore(good, CookieOptions{MaxAge: 24 * time.Hour})
+	s, err := newCookieStore(good, CookieOptions{MaxAge: 24 * time.Hour})
 	require.NoError(t, err, "24h is the bound, inclusive")
 	assert.NotNil(t, s)
 }
@@ -358,7 +358,7 @@ func TestCookieStoreConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// sealAt seals rec as a CookieStore does, but with a chosen timestamp, in
+// sealAt seals rec as a cookieStore does, but with a chosen timestamp, in
 // securecookie v1.1.2's format: base64(ts "|" base64(iv ciphertext) "|"
 // mac), the MAC over name "|" ts "|" base64(iv ciphertext). The plaintext
 // comes from a real seal, opened with the same keys.

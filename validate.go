@@ -22,7 +22,7 @@ func (r *CheckoutRequest) validate(twoDecimals bool) error {
 	switch {
 	case !r.Amount.IsValid():
 		v.add("amount", "required (with its currency)")
-	case r.Amount.IsZero():
+	case r.Amount.Minor() == 0:
 		v.add("amount", "must be greater than zero")
 	default:
 		v.decimals("amount", r.Amount)

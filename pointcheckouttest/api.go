@@ -475,7 +475,7 @@ func (s *Server) refund(r *http.Request, body []byte) answer {
 			return fail(http.StatusBadRequest, "amount in the query and amount in the body disagree")
 		}
 	}
-	if err != nil || amt.IsZero() {
+	if err != nil || amt.Minor() == 0 {
 		exp, _ := pointcheckout.CurrencyExponent(cur)
 		return fail(http.StatusBadRequest, "amount must be a positive amount with at most "+strconv.Itoa(exp)+" decimals in "+cur)
 	}

@@ -231,7 +231,7 @@ func (s *Server) Complete(id string, status pointcheckout.Status) error {
 	case pointcheckout.StatusRefunded:
 		c.refunded = c.amount
 	case pointcheckout.StatusPartiallyRefunded:
-		if c.refunded.IsZero() {
+		if c.refunded.Minor() == 0 {
 			if c.amount.Minor() < 2 {
 				return fmt.Errorf("pointcheckouttest: %s is too small to refund partially", c.amount)
 			}

@@ -56,7 +56,7 @@ func parseCreate(body []byte) (*createRequest, problems) {
 		}
 	}
 	if amt, ok := p.money(root, "", "amount", cur, true); ok {
-		if amt.IsZero() {
+		if amt.Minor() == 0 {
 			p.add("amount", "must be greater than 0")
 		}
 		r.amount = amt

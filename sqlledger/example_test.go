@@ -11,44 +11,52 @@ import (
 	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 )
 
-// A shop on the ledger: the ledger is the Handler's updater and reference
-// finder, tells the shop's own orders table of each change in its
-// transaction, refuses a new attempt the order may not start, and sweeps
-// the attempts nobody came back for. The database is opened with a driver
-// such as modernc.org/sqlite (imported for its side effect).
+// A shop on the ledger, as the README's Quick start shows it: the ledger is
+// the Handler's updater and reference finder, marks the shop's own order row
+// in the same transaction as each change (markOrder), refuses a new attempt
+// the order may not start (orders.CheckoutFor) and sweeps the attempts
+// nobody came back for. The database is opened with a driver imported for
+// its side effect, such as modernc.org/sqlite or github.com/jackc/pgx/v5/stdlib.
 func Example() {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:shop.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		log.Fatal(err)
-	}
-	client, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: os.Getenv("POINTCHECKOUT_API_KEY"),
-		Secret: pointcheckout.NewSecret(os.Getenv("POINTCHECKOUT_API_SECRET")), Environment: pointcheckout.TestEnvironment()})
-	if err != nil {
-		log.Fatal(err)
-	}
-	ledger, err := sqlledger.New(sqlledger.Config{DB: db, Dialect: sqlledger.SQLite, Client: client,
-		OrderChanged: func(ctx context.Context, tx *sql.Tx, orderID string, o pointcheckout.Outcome) error {
-			_, err := tx.ExecContext(ctx, `UPDATE orders SET payment = ? WHERE id = ?`, string(o.After), orderID)
-			return err
-		}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := ledger.Migrate(ctx); err != nil {
-		log.Fatal(err)
-	}
-	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("PAY_COOKIE_KEYS"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	pay, err := pointcheckout.New(pointcheckout.Config{Client: client, Orders: orders{db, ledger}, Updater: ledger,
-		Keys: keys, ReturnBaseURL: "https://shop.example.com"})
-	if err != nil {
-		log.Fatal(err)
-	}
+	client, err := pointcheckout.NewClient(pointcheckout.ClientConfig{
+		Key:         os.Getenv("POINTCHECKOUT_API_KEY"),
+		Secret:      pointcheckout.NewSecret(os.Getenv("POINTCHECKOUT_API_SECRET")),
+		Environment: pointcheckout.PaymenntTestEnvironment(), // PaymenntLiveEnvironment() to go live
+	})
+	check(err)
+	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("POINTCHECKOUT_COOKIE_KEYS")) // go run ./cmd/pointcheckout-keys
+	check(err)
+	db, err := sql.Open("sqlite", "shop.db?_pragma=busy_timeout(10000)") // or "pgx" and sqlledger.PostgreSQL
+	check(err)
+	ledger, err := sqlledger.New(sqlledger.Config{DB: db, Dialect: sqlledger.SQLite, Client: client, OrderChanged: markOrder})
+	check(err)
+	check(ledger.Migrate(ctx))
+	pay, err := pointcheckout.New(pointcheckout.Config{
+		Client: client, Orders: orders{db, ledger}.CheckoutFor, Updater: ledger, Keys: keys,
+		ReturnBaseURL: "https://shop.example.com", SuccessURL: "/thanks", FailureURL: "/payment-failed",
+	})
+	check(err)
 	go ledger.NewSweeper(pay, sqlledger.SweeperConfig{}).Run(ctx)
-	log.Fatal(http.ListenAndServe(":8080", pay.Middleware(http.NotFoundHandler())))
+	log.Fatal(http.ListenAndServe(":8080", pay.Middleware(yourSite)))
+}
+
+// check stops the program on an error at start-up.
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// yourSite is the shop's existing site; its checkout form posts order=<id>
+// to /pay, and its /thanks page reads pointcheckout.ResultFromContext.
+var yourSite http.Handler = http.NotFoundHandler()
+
+// markOrder keeps the shop's own order row in step with the ledger, inside
+// the ledger's transaction.
+func markOrder(ctx context.Context, tx *sql.Tx, orderID string, o pointcheckout.Outcome) error {
+	_, err := tx.ExecContext(ctx, `UPDATE orders SET payment = ? WHERE id = ?`, string(o.After), orderID)
+	return err
 }
 
 // orders builds checkouts from the shop's orders table.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +26,12 @@ func TestRunPrintsOneUsablePair(t *testing.T) {
 	assert.Equal(t, line, keys[0].Encode())
 
 	assert.NotEqual(t, first.String(), second.String(), "every run makes a new pair")
-	_, err = pointcheckout.NewCookieStore(keys, pointcheckout.CookieOptions{})
+	gw := pointcheckouttest.NewServer()
+	t.Cleanup(gw.Close)
+	_, err = pointcheckout.New(pointcheckout.Config{
+		Client: gw.Client(), Updater: pointcheckout.OrderUpdaterFunc(nil),
+		Orders: func(*http.Request) (*pointcheckout.CheckoutRequest, error) { return nil, nil }, Keys: keys,
+	})
 	assert.NoError(t, err, "the pair seals cookies")
 }
 

@@ -71,7 +71,7 @@ func newEnvironment(o options, stderr io.Writer) (*environment, error) {
 	}
 	h, err := pointcheckout.New(pointcheckout.Config{
 		Client:     e.client,
-		Orders:     e.catalog,
+		Orders:     e.catalog.CheckoutFor,
 		Updater:    e.book,
 		Keys:       []pointcheckout.KeyPair{key},
 		SuccessURL: "/thanks",

@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	}
 	h, err := pointcheckout.New(pointcheckout.Config{
 		Client:        cfg.Client,
-		Orders:        store,
+		Orders:        store.CheckoutFor,
 		Updater:       store.Ledger(),
 		Keys:          cfg.Keys,
 		ReturnBaseURL: cfg.BaseURL,
