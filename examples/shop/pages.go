@@ -52,7 +52,7 @@ type confirmingView struct {
 // renderPaymentPage draws the payment handler's pages (confirming, error)
 // in the shop's layout. It is the handler's Config.RenderPage.
 func (s *Shop) renderPaymentPage(w http.ResponseWriter, r *http.Request, p pointcheckout.Page) {
-	if p.Kind != pointcheckout.PageConfirming {
+	if !p.Confirming {
 		s.page(w, r, p.Status, "error", "Payment problem", errorView{Message: p.Message, RetryURL: p.RefreshURL})
 		return
 	}
