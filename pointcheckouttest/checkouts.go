@@ -288,6 +288,7 @@ func (s *Server) Reset() {
 	s.all = nil
 	s.requests = nil
 	s.faults = [numEndpoints][]faultSlot{}
+	s.injected = nil
 }
 
 // logRequest records an API request. The caller holds s.mu.

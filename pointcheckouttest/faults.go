@@ -2,6 +2,9 @@ package pointcheckouttest
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
 	"time"
 )
 
@@ -235,11 +238,36 @@ func (s *Server) PendingFaults(ep Endpoint) int {
 	return n
 }
 
-// takeFault consumes the next fault of ep, if any. The caller holds s.mu.
+// InjectedFaults counts the faults served since the server started (or
+// was Reset), queued and random alike, by their String: "status 503",
+// "drop connection", "delay 250ms" and so on.
+func (s *Server) InjectedFaults() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.injected)
+}
+
+// takeFault consumes the next fault of ep, if any: a queued one, else a
+// random one at the configured rate for an API endpoint. The caller holds
+// s.mu.
 func (s *Server) takeFault(ep Endpoint) (Fault, bool) {
+	f, ok := s.nextFault(ep)
+	if ok {
+		if s.injected == nil {
+			s.injected = map[string]int{}
+		}
+		s.injected[f.String()]++
+	}
+	return f, ok
+}
+
+func (s *Server) nextFault(ep Endpoint) (Fault, bool) {
 	q := s.faults[ep]
 	if len(q) == 0 {
-		return Fault{}, false
+		if ep == EndpointPage || s.cfg.faultRate == 0 || rand.Float64() >= s.cfg.faultRate {
+			return Fault{}, false
+		}
+		return s.randomFault(), true
 	}
 	f := q[0].f
 	q[0].n--
@@ -247,4 +275,21 @@ func (s *Server) takeFault(ep Endpoint) (Fault, bool) {
 		s.faults[ep] = q[1:]
 	}
 	return f, true
+}
+
+// randomFault picks one of the transient faults of WithFaultRate.
+func (s *Server) randomFault() Fault {
+	switch rand.IntN(6) {
+	case 0:
+		return StatusCode(http.StatusInternalServerError)
+	case 1:
+		return StatusCode(http.StatusBadGateway)
+	case 2:
+		return StatusCode(http.StatusServiceUnavailable)
+	case 3:
+		return StatusCode(http.StatusTooManyRequests)
+	case 4:
+		return DropConnection()
+	}
+	return Delay(s.cfg.faultDelay)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -469,4 +470,69 @@ func TestFaultsOnTheSearch(t *testing.T) {
 	require.Len(t, p.Content, 1)
 	assert.Equal(t, c.ID, p.Content[0].ID, "after the faults the search is true again")
 	assert.Equal(t, "PENDING", get(t, s, c.ID).Status, "and nothing changed")
+}
+
+// TestFaultRate: at rate 1 every API request meets one of the transient
+// faults, each kind served and counted; the payment page is spared; the
+// delayed requests still run. At rate 0 nothing is injected.
+func TestFaultRate(t *testing.T) {
+	s := pointcheckouttest.NewServer(pointcheckouttest.WithFaultRate(1), pointcheckouttest.WithFaultDelay(time.Millisecond))
+	defer s.Close()
+	const n = 300
+	byCode := map[int]int{}
+	dropped := 0
+	for i := range n {
+		r, err := doRaw(t, s, http.MethodPost, "checkout/web", jsonBody(t, request(fmt.Sprintf("R-%d", i))), nil)
+		if err != nil {
+			dropped++
+			continue
+		}
+		byCode[r.code]++
+	}
+	got := s.InjectedFaults()
+	want := map[string]int{
+		"status 500": byCode[500], "status 502": byCode[502], "status 503": byCode[503], "status 429": byCode[429],
+		"drop connection": dropped, "delay 1ms": byCode[200],
+	}
+	assert.Equal(t, want, got, "what the clients saw is what was counted")
+	for kind, count := range got {
+		assert.Positive(t, count, kind)
+	}
+	assert.Len(t, s.Checkouts(), byCode[200], "only the delayed creates ran")
+	assert.Len(t, s.Requests(), n)
+
+	// The hosted page is never faulted.
+	c := s.Checkouts()[0]
+	res, err := http.Get(c.PageURL)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, n, sum(s.InjectedFaults()))
+
+	s.Reset()
+	assert.Empty(t, s.InjectedFaults(), "Reset forgets the counts")
+
+	calm := pointcheckouttest.NewServer(pointcheckouttest.WithFaultRate(0))
+	defer calm.Close()
+	for i := range 20 {
+		create(t, calm, fmt.Sprintf("R-%d", i), nil)
+	}
+	assert.Empty(t, calm.InjectedFaults())
+}
+
+func TestFaultRateRefusesNonsense(t *testing.T) {
+	for _, rate := range []float64{-0.1, 1.5} {
+		_, err := pointcheckouttest.Start("127.0.0.1:0", pointcheckouttest.WithFaultRate(rate))
+		assert.ErrorContains(t, err, "fault rate", "%v", rate)
+	}
+	_, err := pointcheckouttest.Start("127.0.0.1:0", pointcheckouttest.WithFaultDelay(-time.Second))
+	assert.ErrorContains(t, err, "negative fault delay")
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

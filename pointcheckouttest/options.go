@@ -47,6 +47,8 @@ type config struct {
 	pageURL      string
 	noReturn     bool
 	stateFile    string
+	faultRate    float64
+	faultDelay   time.Duration
 	err          error
 }
 
@@ -56,6 +58,7 @@ func newConfig(opts []Option) config {
 		secretHeader: PointCheckoutSecretHeader,
 		ttl:          DefaultTTL,
 		settleDelay:  DefaultSettleDelay,
+		faultDelay:   DefaultFaultDelay,
 		now:          time.Now,
 	}
 	for _, o := range opts {
@@ -201,6 +204,39 @@ func WithNotifyURL(rawURL string) Option {
 			return
 		}
 		c.notifyURL = rawURL
+	}
+}
+
+// DefaultFaultDelay is how long a random Delay fault of [WithFaultRate]
+// holds an answer back, unless [WithFaultDelay] says otherwise.
+const DefaultFaultDelay = 250 * time.Millisecond
+
+// WithFaultRate makes each API request (create, get, find, cancel,
+// refund; not the payment page) fail transiently with probability rate,
+// between 0 and 1, as a gateway having a bad day would: a 500, 502 or 503
+// from a proxy, a 429, a connection dropped before anything runs, or an
+// answer held back for the fault delay (the request then runs normally),
+// each as likely. A fault queued with [Server.InjectFault] comes first.
+// [Server.InjectedFaults] counts what was served.
+func WithFaultRate(rate float64) Option {
+	return func(c *config) {
+		if !(rate >= 0 && rate <= 1) {
+			c.fail(fmt.Errorf("pointcheckouttest: fault rate %v is not between 0 and 1", rate))
+			return
+		}
+		c.faultRate = rate
+	}
+}
+
+// WithFaultDelay sets how long the Delay faults of [WithFaultRate] hold an
+// answer back (default [DefaultFaultDelay]).
+func WithFaultDelay(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.fail(fmt.Errorf("pointcheckouttest: negative fault delay %s", d))
+			return
+		}
+		c.faultDelay = d
 	}
 }
 

@@ -54,6 +54,7 @@ type Server struct {
 	all       []*checkout
 	requests  []Request
 	faults    [numEndpoints][]faultSlot
+	injected  map[string]int // faults served, by Fault.String
 	notes     []note
 	// dirty is set by every change the state file must keep.
 	dirty bool

@@ -32,6 +32,11 @@ type SweeperConfig struct {
 	// Batch is how many attempts one claim takes (and one Reconcile
 	// call resolves); default DefaultSweepBatch.
 	Batch int
+	// OnClaim, if set, is called with each batch this instance claimed
+	// and the round's time it was stamped with, before the batch is
+	// resolved: for logs and metrics of who checked what. Two claims of
+	// one attempt are at least an Interval apart in round time.
+	OnClaim func(ctx context.Context, round time.Time, claimed []pointcheckout.Attempt)
 }
 
 // Sweeper resolves the open attempts of a Ledger through a Handler's
@@ -135,6 +140,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepReport, error) {
 			break
 		}
 		rep.Claimed += len(claimed)
+		if s.cfg.OnClaim != nil {
+			s.cfg.OnClaim(ctx, round, claimed)
+		}
 		if !s.ledger.keepOthers {
 			n, err := s.cancelPaidOrders(ctx, claimed)
 			rep.Cancelled += n

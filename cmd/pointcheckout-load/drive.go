@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"runtime"
 	"slices"
@@ -38,11 +39,28 @@ func (e *environment) drive(ctx context.Context, o options) *report {
 	defer cancel()
 	var (
 		next      atomic.Int64
+		finished  atomic.Int64
 		mu        sync.Mutex
 		latencies []time.Duration
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
+	if o.progress {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					fmt.Fprintf(e.stderr, "progress %d/%d\n", finished.Load(), o.flows)
+				}
+			}
+		}()
+	}
 	for range o.concurrency {
 		s := newShopper(e, dials, o.page, o.failEvery)
 		wg.Go(func() {
@@ -58,6 +76,7 @@ func (e *environment) drive(ctx context.Context, o options) *report {
 				// its own timeout or an interrupt.
 				t0 := time.Now()
 				err := s.flow(ctx, i)
+				finished.Add(1)
 				if err != nil {
 					errs = append(errs, err.Error())
 					continue

@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -84,6 +85,11 @@ type options struct {
 	addr        string
 	json        bool
 	cpuprofile  string
+	// The -shop mode.
+	shop, adminPassword, inspect string
+	settle                       time.Duration
+	progress                     bool
+	abandonEvery                 int
 }
 
 // errFailed marks a run that completed but found errors or mismatches.
@@ -104,6 +110,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "loopback `address` for the shop to listen on")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the flows to `file`")
+	fs.StringVar(&o.shop, "shop", "", "loopback `URL` of a running demo shop (examples/shop) to drive through its pages, paying on the -gateway sandbox")
+	fs.StringVar(&o.adminPassword, "admin-password", "", "the -shop's admin password, to read its orders")
+	fs.StringVar(&o.inspect, "gateway-inspect", "", "loopback `URL` of the -gateway sandbox's -inspect listing")
+	fs.DurationVar(&o.settle, "settle", time.Minute, "with -shop, how long to wait for the shop and the gateway to agree")
+	fs.BoolVar(&o.progress, "progress", false, "print the flows done so far to stderr every second")
+	fs.IntVar(&o.abandonEvery, "abandon-every", 0, "with -shop, every `k`th shopper leaves the payment page without paying, for the shop's sweep to find (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -122,6 +134,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if err := checkLoopbackAddr(o.addr); err != nil {
 		return o, fmt.Errorf("-addr: %w", err)
+	}
+	if o.shop != "" {
+		return o, o.checkShopMode()
+	}
+	if o.inspect != "" || o.adminPassword != "" || o.abandonEvery != 0 {
+		return o, errors.New("-gateway-inspect, -admin-password and -abandon-every go with -shop")
 	}
 	if o.gateway != "" {
 		u, err := url.Parse(o.gateway)
@@ -188,7 +206,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	if o.cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
-	rep.verify(ctx, env, o)
+	if env.ext != nil {
+		rep.verifyExternal(ctx, env)
+	} else {
+		rep.verify(ctx, env, o)
+	}
 	if o.json {
 		err = rep.writeJSON(stdout)
 	} else {
@@ -201,4 +223,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		return rep, fmt.Errorf("%w: %d errors, %d mismatches, %d flows ok", errFailed, rep.Errors, rep.Mismatches, rep.OK)
 	}
 	return rep, nil
+}
+
+// checkShopMode checks the options of the -shop mode: every URL on
+// loopback, the gateway's listing and the shop's admin password given, and
+// the payment on the hosted page.
+func (o *options) checkShopMode() error {
+	for _, f := range []struct{ name, v string }{{"-shop", o.shop}, {"-gateway", o.gateway}, {"-gateway-inspect", o.inspect}} {
+		u, err := url.Parse(f.v)
+		if err != nil || u.Scheme != "http" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("%s must be a URL like http://127.0.0.1:8080 (with -shop, -gateway and -gateway-inspect are all needed)", f.name)
+		}
+		if !isLoopbackHost(u.Hostname()) {
+			return fmt.Errorf("%s %q is not on a loopback address", f.name, u.Host)
+		}
+	}
+	switch {
+	case o.adminPassword == "":
+		return errors.New("-shop needs -admin-password, to read the shop's orders")
+	case o.key != "" || o.secret != "":
+		return errors.New("-key and -secret are the shop's business with -shop")
+	case o.abandonEvery < 0:
+		return errors.New("-abandon-every must not be negative")
+	case o.settle <= 0 || o.settle > maxDuration:
+		return fmt.Errorf("-settle must be positive and at most %s", maxDuration)
+	}
+	o.shop = strings.TrimSuffix(o.shop, "/")
+	o.gateway = strings.TrimSuffix(o.gateway, "/")
+	o.inspect = strings.TrimSuffix(o.inspect, "/")
+	o.page = true
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -266,6 +267,31 @@ func TestPercentile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, percentile(tt.sorted, tt.p))
+		})
+	}
+}
+
+func TestShopModeOptions(t *testing.T) {
+	base := []string{"-shop", "http://127.0.0.1:8080", "-gateway", "http://127.0.0.1:8089", "-gateway-inspect", "http://127.0.0.1:8090", "-admin-password", "pw"}
+	o, err := parseOptions(base, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, o.page, "the shop mode pays on the hosted page")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"shop off loopback", []string{"-shop", "http://example.com", "-gateway", "http://127.0.0.1:1", "-gateway-inspect", "http://127.0.0.1:2", "-admin-password", "pw"}, "not on a loopback address"},
+		{"no inspect", []string{"-shop", "http://127.0.0.1:1", "-gateway", "http://127.0.0.1:2", "-admin-password", "pw"}, "-gateway-inspect must be a URL"},
+		{"no password", []string{"-shop", "http://127.0.0.1:1", "-gateway", "http://127.0.0.1:2", "-gateway-inspect", "http://127.0.0.1:3"}, "-admin-password"},
+		{"credentials", append(slices.Clone(base), "-key", "k", "-secret", "s"), "-key and -secret"},
+		{"negative abandon", append(slices.Clone(base), "-abandon-every", "-1"), "-abandon-every"},
+		{"inspect without a shop", []string{"-gateway-inspect", "http://127.0.0.1:3"}, "go with -shop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseOptions(tt.args, io.Discard)
+			assert.ErrorContains(t, err, tt.want)
 		})
 	}
 }

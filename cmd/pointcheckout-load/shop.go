@@ -30,6 +30,8 @@ type environment struct {
 	shop       *http.Server
 	shopConns  atomic.Int64
 	runID      string
+	ext        *externalShop // the -shop mode; nil otherwise
+	stderr     io.Writer     // where -progress goes
 }
 
 // newEnvironment starts the gateway (unless -gateway) and the shop, whose
@@ -38,7 +40,13 @@ type environment struct {
 func newEnvironment(o options, stderr io.Writer) (*environment, error) {
 	var id [4]byte
 	_, _ = rand.Read(id[:]) // never fails: crypto/rand aborts the program instead
-	e := &environment{book: newOrderBook(), catalog: &catalog{}, runID: "LOAD-" + hex.EncodeToString(id[:])}
+	e := &environment{book: newOrderBook(), catalog: &catalog{}, runID: "LOAD-" + hex.EncodeToString(id[:]), stderr: stderr}
+	if o.shop != "" {
+		e.shopURL, e.gatewayURL = o.shop, o.gateway
+		e.ext = &externalShop{adminPassword: o.adminPassword, inspectURL: o.inspect, settle: o.settle, abandonEvery: o.abandonEvery,
+			hc: &http.Client{Timeout: time.Minute}, orders: map[int]string{}}
+		return e, nil
+	}
 	if o.gateway == "" {
 		srv, err := pointcheckouttest.Start("127.0.0.1:0")
 		if err != nil {

@@ -11,18 +11,28 @@
 // they are printed. With -state the checkouts (and made-up credentials)
 // are kept in a JSON file, so a restarted sandbox still knows the
 // checkouts a demo shop's database refers to.
+//
+// For load tests, -fault-rate makes that share of API requests fail
+// transiently (5xx, 429, dropped connections, delays), and -inspect serves
+// on a second loopback address what the sandbox knows, as JSON: GET
+// /checkouts (every checkout: id, request and order id, status, amount) and
+// GET /stats (API requests and injected faults by kind).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 )
@@ -55,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pageURL := fs.String("payment-page-url", "", "answer redirectUrl on this `base` URL instead of the sandbox's own (the page is still served here)")
 	state := fs.String("state", "", "keep checkouts and credentials in this JSON `file` across restarts")
 	noReturn := fs.Bool("no-return-params", false, "return shoppers to the returnUrl without the checkout and reference parameters")
+	faultRate := fs.Float64("fault-rate", 0, "share of API requests, 0 to 1, that fail transiently (5xx, 429, dropped connection, delay)")
+	faultDelay := fs.Duration("fault-delay", pointcheckouttest.DefaultFaultDelay, "how long a delay fault of -fault-rate holds an answer back")
+	inspect := fs.String("inspect", "", "loopback `address` serving GET /checkouts and GET /stats as JSON")
 	verbose := fs.Bool("v", false, "log every checkout change to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *noReturn {
 		opts = append(opts, pointcheckouttest.WithoutReturnParams())
 	}
+	if *faultRate != 0 {
+		opts = append(opts, pointcheckouttest.WithFaultRate(*faultRate), pointcheckouttest.WithFaultDelay(*faultDelay))
+	}
 	if *verbose {
 		opts = append(opts, pointcheckouttest.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
 	}
@@ -99,6 +115,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	var inspectURL string
+	if *inspect != "" {
+		stopInspect, u, err := serveInspect(*inspect, srv)
+		if err != nil {
+			return err
+		}
+		defer stopInspect()
+		inspectURL = u
+	}
 
 	fmt.Fprintf(stdout, "PointCheckout sandbox listening on %s\n", srv.URL)
 	fmt.Fprintf(stdout, "  base URL:      %s\n", srv.BaseURL())
@@ -115,6 +140,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *state != "" {
 		fmt.Fprintf(stdout, "  state file:    %s (checkouts kept: %d)\n", *state, len(srv.Checkouts()))
 	}
+	if *faultRate != 0 {
+		fmt.Fprintf(stdout, "  faults:        %.0f%% of API requests fail transiently\n", *faultRate*100)
+	}
+	if inspectURL != "" {
+		fmt.Fprintf(stdout, "  inspect:       %s/checkouts, %s/stats\n", inspectURL, inspectURL)
+	}
 	fmt.Fprintf(stdout, "  checkouts expire after %s\n", ttl.String())
 	fmt.Fprintln(stdout, "  test cards (any MM/YY expiry, any 3 digit CVV, e.g. 12/25, 100, TEST USER):")
 	for _, c := range pointcheckouttest.TestCards() {
@@ -124,4 +155,62 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")
 	return nil
+}
+
+// inspectCheckout is one checkout in GET /checkouts.
+type inspectCheckout struct {
+	ID        string `json:"id"`
+	RequestID string `json:"requestId"`
+	OrderID   string `json:"orderId"`
+	Status    string `json:"status"`
+	Amount    string `json:"amount"`
+}
+
+// inspectStats is GET /stats.
+type inspectStats struct {
+	// Requests counts the API requests by endpoint (create, get, ...).
+	Requests map[string]int `json:"requests"`
+	// Faults counts the injected faults by kind.
+	Faults map[string]int `json:"faults"`
+}
+
+// serveInspect serves what srv knows on a loopback address: the load
+// generator's view of the gateway's truth. It returns how to stop it and
+// its URL.
+func serveInspect(addr string, srv *pointcheckouttest.Server) (func(), string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return nil, "", fmt.Errorf("-inspect %q: want a loopback address such as 127.0.0.1:8090", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("-inspect: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /checkouts", func(w http.ResponseWriter, _ *http.Request) {
+		all := srv.Checkouts()
+		out := make([]inspectCheckout, len(all))
+		for i, c := range all {
+			out[i] = inspectCheckout{ID: c.ID, RequestID: c.RequestID, OrderID: c.OrderID, Status: c.Status.String(), Amount: c.Amount.String()}
+		}
+		writeJSON(w, out)
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		st := inspectStats{Requests: map[string]int{}, Faults: srv.InjectedFaults()}
+		for _, r := range srv.Requests() {
+			st.Requests[r.Endpoint.String()]++
+		}
+		if st.Faults == nil {
+			st.Faults = map[string]int{}
+		}
+		writeJSON(w, st)
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return func() { _ = hs.Close() }, "http://" + ln.Addr().String(), nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -203,4 +204,70 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		err := run(context.Background(), args, &out, &errs)
 		assert.Error(t, err, "%v", args)
 	}
+}
+
+// TestRunFaultRateAndInspect: with -fault-rate 1 every API request meets a
+// transient fault, and -inspect lists the checkouts and counts the
+// requests and the faults; it listens on loopback only.
+func TestRunFaultRateAndInspect(t *testing.T) {
+	base, out, _ := sandbox(t, "-key", "demo", "-secret", "demo-secret", "-fault-rate", "1", "-fault-delay", "1ms", "-inspect", "127.0.0.1:0")
+	assert.Contains(t, out.String(), "faults:        100% of API requests fail transiently")
+	m := regexp.MustCompile(`inspect:\s+(\S+)/checkouts`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	inspect := m[1]
+
+	const n = 60
+	served := 0
+	for i := range n {
+		b, err := json.Marshal(createBody(fmt.Sprintf("R-%d", i)))
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPost, base+"checkout/web", bytes.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-PointCheckout-Api-Key", "demo")
+		req.Header.Set("X-PointCheckout-Api-Secret", "demo-secret")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue // a dropped connection
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			served++ // delayed, then served
+		}
+	}
+	var listed []struct{ ID, RequestID, OrderID, Status, Amount string }
+	getJSON(t, inspect+"/checkouts", &listed)
+	require.Len(t, listed, served)
+	for _, c := range listed {
+		assert.Equal(t, "ORD-1", c.OrderID)
+		assert.Equal(t, "PENDING", c.Status)
+		assert.Equal(t, "10.00 AED", c.Amount)
+	}
+	var stats struct {
+		Requests map[string]int
+		Faults   map[string]int
+	}
+	getJSON(t, inspect+"/stats", &stats)
+	assert.Equal(t, map[string]int{"create": n}, stats.Requests)
+	total := 0
+	for _, v := range stats.Faults {
+		total += v
+	}
+	assert.Equal(t, n, total, "every request met a fault: %v", stats.Faults)
+	assert.Equal(t, served, stats.Faults["delay 1ms"])
+
+	var errs syncBuffer
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-inspect", "0.0.0.0:0"}, &syncBuffer{}, &errs)
+	assert.ErrorContains(t, err, "want a loopback address")
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-fault-rate", "2"}, &syncBuffer{}, &errs)
+	assert.ErrorContains(t, err, "fault rate")
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	res, err := http.Get(u)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(v))
 }

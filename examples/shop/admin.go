@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -72,18 +72,12 @@ func (s *Shop) askPassword(w http.ResponseWriter) {
 
 // adminView is the admin page.
 type adminView struct {
-	Orders []adminOrder
+	Orders []order
 	Report *pointcheckout.ReconcileReport
 	Failed bool
 	// Closed and NotClosed name the order of the last close action;
 	// Why says why it was not closed.
 	Closed, NotClosed, Why string
-}
-
-// adminOrder is an order on the admin page with its open attempts.
-type adminOrder struct {
-	order
-	Open int
 }
 
 func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
@@ -103,14 +97,7 @@ func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
 	default:
 		v.Why = "PointCheckout could not be asked; try again later."
 	}
-	for _, o := range list {
-		refs, err := s.orders.openAttemptsOf(r.Context(), o.ID)
-		if err != nil {
-			s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
-			return
-		}
-		v.Orders = append(v.Orders, adminOrder{order: o, Open: len(refs)})
-	}
+	v.Orders = list
 	if q.Has("checked") {
 		n := func(k string) int { i, _ := strconv.Atoi(q.Get(k)); return i }
 		v.Report = &pointcheckout.ReconcileReport{Checked: n("checked"), Final: n("final"), Pending: n("pending"), Errors: n("errors")}
@@ -121,7 +108,7 @@ func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
 func (s *Shop) reconcileNow(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	rep, err := s.Sweep(ctx)
+	rep, err := s.ReconcileNow(ctx)
 	q := url.Values{}
 	q.Set("checked", strconv.Itoa(rep.Checked))
 	q.Set("final", strconv.Itoa(rep.Final))
@@ -163,40 +150,65 @@ func (s *Shop) closeOrder(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin?"+q.Encode(), http.StatusSeeOther)
 }
 
-// CloseForgotten closes the open attempts of an order that the gateway no
-// longer knows: each becomes EXPIRED, recorded in the order's history as
-// the admin's doing, and the sweep stops asking about it. It asks the
-// gateway first and closes nothing unless every open attempt is unknown
-// there (errGatewayKnows otherwise); gateway trouble closes nothing either.
-func (s *Shop) CloseForgotten(ctx context.Context, orderID string) error {
-	if _, err := s.orders.get(ctx, orderID); err != nil {
-		return err
-	}
-	refs, err := s.orders.openAttemptsOf(ctx, orderID)
+// exportOrder is one order in GET /admin/orders.json: what the shop
+// recorded, for a load test to check against the gateway.
+type exportOrder struct {
+	ID       string                     `json:"id"`
+	Amount   string                     `json:"amount"`
+	Method   string                     `json:"method"`
+	Payment  pointcheckout.PaymentState `json:"payment"`
+	Attempts []exportAttempt            `json:"attempts"`
+	// Changes are the payment state changes OrderChanged delivered, in
+	// order, with the instance each reached.
+	Changes []exportChange `json:"changes"`
+}
+
+type exportAttempt struct {
+	CheckoutID string `json:"checkoutId"`
+	RequestID  string `json:"requestId"`
+	Status     string `json:"status"`
+}
+
+type exportChange struct {
+	Before   string `json:"before"`
+	After    string `json:"after"`
+	Instance string `json:"instance"`
+}
+
+// exportOrders answers every order with its attempts and payment changes
+// as JSON.
+func (s *Shop) exportOrders(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.orders.list(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY created_at`)
 	if err != nil {
-		return err
+		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+		return
 	}
-	if len(refs) == 0 {
-		return errNothingOpen
+	changes, err := s.orders.changes(ctx)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+		return
 	}
-	for _, ref := range refs {
-		_, err := s.cfg.Client.GetCheckout(ctx, ref.CheckoutID)
-		switch {
-		case err == nil:
-			return fmt.Errorf("checkout %s: %w", ref.CheckoutID, errGatewayKnows)
-		case !errors.Is(err, pointcheckout.ErrNotFound):
-			return fmt.Errorf("checkout %s: %w", ref.CheckoutID, err)
-		}
-	}
-	for _, ref := range refs {
-		err := s.orders.UpdateOrder(ctx, pointcheckout.Update{
-			OrderID: ref.OrderID, CheckoutID: ref.CheckoutID, RequestID: ref.RequestID,
-			Status: pointcheckout.StatusExpired, Amount: ref.Amount, Ref: ref, Source: sourceAdmin,
-		})
+	out := make([]exportOrder, 0, len(list))
+	for _, o := range list {
+		attempts, err := s.ledger.Attempts(ctx, o.ID)
 		if err != nil {
-			return err
+			s.fail(w, r, http.StatusInternalServerError, "The orders could not be loaded.", err)
+			return
 		}
+		e := exportOrder{ID: o.ID, Amount: o.Amount.String(), Method: string(o.Method), Payment: o.Payment,
+			Attempts: []exportAttempt{}, Changes: changes[o.ID]}
+		if e.Changes == nil {
+			e.Changes = []exportChange{}
+		}
+		for _, a := range attempts {
+			e.Attempts = append(e.Attempts, exportAttempt{CheckoutID: a.Ref.CheckoutID, RequestID: a.Ref.RequestID, Status: a.Status.String()})
+		}
+		out = append(out, e)
 	}
-	s.log.InfoContext(ctx, "order closed by the admin: the gateway no longer knows its checkouts", "order", orderID, "attempts", len(refs))
-	return nil
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		s.log.WarnContext(ctx, "export orders", "error", err)
+	}
 }

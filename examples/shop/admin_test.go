@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,9 +80,9 @@ func TestAdminPasswordThrottled(t *testing.T) {
 // forgottenOrder places a card order and starts a payment, then makes the
 // gateway forget every checkout, as a sandbox restarted without its state
 // would.
-func forgottenOrder(t *testing.T) (*testShop, *shopper, string) {
+func forgottenOrder(t *testing.T, onDB func(*Config)) (*testShop, *shopper, string) {
 	t.Helper()
-	ts := newTestShop(t)
+	ts := newTestShopOn(t, onDB, nil)
 	s := newShopper(t)
 	orderID := s.placeCardOrder(ts.URL)
 	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
@@ -89,36 +91,39 @@ func forgottenOrder(t *testing.T) (*testShop, *shopper, string) {
 }
 
 // TestAdminClosesForgottenOrder: the sweep cannot settle an order whose
-// checkout the gateway no longer knows; the admin closes it, the history
-// says so, and the sweep stops asking.
+// checkout the gateway no longer knows; the admin closes it through the
+// ledger, the history says so, and the sweep stops asking.
 func TestAdminClosesForgottenOrder(t *testing.T) {
-	ts, s, orderID := forgottenOrder(t)
-	ctx := context.Background()
-	rep, err := ts.Sweep(ctx)
-	require.ErrorIs(t, err, pointcheckout.ErrNotFound)
-	assert.Equal(t, 1, rep.Errors)
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) {
+		ts, s, orderID := forgottenOrder(t, onDB)
+		ctx := context.Background()
+		rep, err := ts.Sweep(ctx)
+		require.ErrorIs(t, err, pointcheckout.ErrNotFound)
+		assert.Equal(t, 1, rep.Errors)
 
-	_, page := s.get(ts.URL + "/admin")
-	assert.Contains(t, page, `id="close-`+orderID+`"`, "the admin is offered the close")
-	landed, page := s.post(ts.URL, ts.URL+"/admin/orders/"+orderID+"/close", nil)
-	assert.Equal(t, "/admin", landed.Path)
-	assert.Contains(t, page, "Order "+orderID+" closed")
-	assert.NotContains(t, page, `id="close-`+orderID+`"`, "nothing left to close")
+		_, page := s.get(ts.URL + "/admin")
+		assert.Contains(t, page, `id="close-`+orderID+`"`, "the admin is offered the close")
+		landed, page := s.post(ts.URL, ts.URL+"/admin/orders/"+orderID+"/close", nil)
+		assert.Equal(t, "/admin", landed.Path)
+		assert.Contains(t, page, "Order "+orderID+" closed")
+		assert.NotContains(t, page, `id="close-`+orderID+`"`, "nothing left to close")
 
-	o, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.StatusExpired, o.Status)
-	last := o.Updates[len(o.Updates)-1]
-	assert.Equal(t, sourceAdmin, last.Source)
-	assert.True(t, strings.HasPrefix(last.Outcome, "closed by the admin, the gateway no longer knows this checkout: applied"), last.Outcome)
-	assert.Contains(t, page, "closed by the admin", "the admin page shows it in the history")
+		o, err := ts.orders.get(ctx, orderID)
+		require.NoError(t, err)
+		assert.Equal(t, pointcheckout.PaymentExpired, o.Payment)
+		assert.Equal(t, pointcheckout.StatusExpired, o.attempt(t).Status)
+		last := o.lastEntry(t)
+		assert.Equal(t, sourceAdmin, last.Source)
+		assert.Equal(t, sqlledger.Applied, last.Outcome)
+		assert.Contains(t, page, "admin: closed, unknown to the gateway", "the admin page shows it in the history")
 
-	rep, err = ts.Sweep(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Checked, "no more sweeping of a closed attempt")
-	_, mine := s.get(ts.URL + "/orders/" + orderID)
-	assert.Contains(t, mine, "No money was taken. You can pay again.")
-	assert.Contains(t, mine, `id="pay-again"`)
+		open, err := ts.ledger.OpenAttempts(ctx, 10)
+		require.NoError(t, err)
+		assert.Empty(t, open, "no more sweeping of a closed attempt")
+		_, mine := s.get(ts.URL + "/orders/" + orderID)
+		assert.Contains(t, mine, "No money was taken. You can pay again.")
+		assert.Contains(t, mine, `id="pay-again"`)
+	})
 }
 
 // TestAdminCloseRefused: an order is closed only when the gateway answers
@@ -169,8 +174,9 @@ func TestAdminCloseRefused(t *testing.T) {
 			assert.Contains(t, page, "Order "+orderID+" was not closed: "+tt.wantWhy)
 			after, err := ts.orders.get(context.Background(), orderID)
 			require.NoError(t, err)
-			assert.Equal(t, before.Status, after.Status)
-			assert.Len(t, after.Updates, len(before.Updates), "nothing recorded")
+			assert.Equal(t, before.Payment, after.Payment)
+			assert.Equal(t, before.Attempts, after.Attempts)
+			assert.Len(t, after.History, len(before.History), "nothing recorded")
 		})
 	}
 }
@@ -211,4 +217,40 @@ func TestNewRefusesAnOpenAdmin(t *testing.T) {
 			shop.Close()
 		})
 	}
+}
+
+// TestAdminExportsOrders: /admin/orders.json lists every order with its
+// attempts and the payment changes the shop received, behind the admin
+// password.
+func TestAdminExportsOrders(t *testing.T) {
+	ts := newTestShopWith(t, func(c *Config) { c.AdminPassword = "pw"; c.Instance = "i-1" })
+	s := newShopper(t)
+	orderID := s.placeCardOrder(ts.URL)
+	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+	co := ts.sandbox.Checkouts()
+	require.Len(t, co, 1)
+	require.NoError(t, ts.sandbox.Complete(co[0].ID, pointcheckout.StatusPaid))
+	s.get(co[0].ReturnURL)
+
+	get := func(pass string) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+"/admin/orders.json", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth("admin", pass)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		return resp
+	}
+	resp := get("wrong")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp = get("pw")
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var got []exportOrder
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, []exportOrder{{
+		ID: orderID, Amount: "120.00 AED", Method: "card", Payment: pointcheckout.PaymentPaid,
+		Attempts: []exportAttempt{{CheckoutID: co[0].ID, RequestID: co[0].RequestID, Status: "PAID"}},
+		Changes:  []exportChange{{Before: "none", After: "pending", Instance: "i-1"}, {Before: "pending", After: "paid", Instance: "i-1"}},
+	}}, got)
 }

@@ -88,7 +88,7 @@ func (c cart) Count() int64 {
 
 // carts keeps carts in the database, keyed by hashed session.
 type carts struct {
-	db      *sql.DB
+	database
 	catalog *catalog
 }
 
@@ -100,10 +100,11 @@ func (c carts) add(ctx context.Context, session, productID string, qty int64) er
 	if qty < 1 || qty > maxQty {
 		return errBadQuantity
 	}
-	_, err := c.db.ExecContext(ctx, `
+	_, err := c.db.ExecContext(ctx, c.sql(`
 		INSERT INTO carts (session, product_id, qty) VALUES (?, ?, ?)
-		ON CONFLICT (session, product_id) DO UPDATE SET qty = min(qty + excluded.qty, ?)`,
-		session, productID, qty, maxQty)
+		ON CONFLICT (session, product_id) DO UPDATE
+		SET qty = CASE WHEN carts.qty + excluded.qty > ? THEN ? ELSE carts.qty + excluded.qty END`),
+		session, productID, qty, maxQty, maxQty)
 	return err
 }
 
@@ -116,12 +117,12 @@ func (c carts) set(ctx context.Context, session, productID string, qty int64) er
 		return errBadQuantity
 	}
 	if qty == 0 {
-		_, err := c.db.ExecContext(ctx, `DELETE FROM carts WHERE session = ? AND product_id = ?`, session, productID)
+		_, err := c.db.ExecContext(ctx, c.sql(`DELETE FROM carts WHERE session = ? AND product_id = ?`), session, productID)
 		return err
 	}
-	_, err := c.db.ExecContext(ctx, `
+	_, err := c.db.ExecContext(ctx, c.sql(`
 		INSERT INTO carts (session, product_id, qty) VALUES (?, ?, ?)
-		ON CONFLICT (session, product_id) DO UPDATE SET qty = excluded.qty`,
+		ON CONFLICT (session, product_id) DO UPDATE SET qty = excluded.qty`),
 		session, productID, qty)
 	return err
 }
@@ -137,7 +138,7 @@ func (c carts) load(ctx context.Context, q querier, session string) (cart, error
 	if session == "" {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT product_id, qty FROM carts WHERE session = ? ORDER BY product_id`, session)
+	rows, err := q.QueryContext(ctx, c.sql(`SELECT product_id, qty FROM carts WHERE session = ? ORDER BY product_id`), session)
 	if err != nil {
 		return cart{}, err
 	}

@@ -250,15 +250,16 @@ func TestBrowser(t *testing.T) {
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
-		assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-		assert.NotContains(t, text(t, tab, "main"), o.CheckoutID, "no developer detail for the shopper")
-		assert.Equal(t, "PAID", adminStatus(t, tab, ts, orderID))
-		assert.Contains(t, text(t, tab, "#admin-"+orderID), o.CheckoutID, "the admin page has the detail")
+		assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+		checkoutID := o.attempt(t).Ref.CheckoutID
+		assert.NotContains(t, text(t, tab, "main"), checkoutID, "no developer detail for the shopper")
+		assert.Equal(t, "paid", adminStatus(t, tab, ts, orderID))
+		assert.Contains(t, text(t, tab, "#admin-"+orderID), checkoutID, "the admin page has the detail")
 		shoot(t, tab, dir, "06-admin-paid")
 
 		// The return URL, copied into another person's browser, shows
 		// nothing of the order.
-		c, ok := ts.sandbox.Checkout(o.CheckoutID)
+		c, ok := ts.sandbox.Checkout(checkoutID)
 		require.True(t, ok)
 		stranger := newStranger(t, browser)
 		do(t, stranger, "replay the return URL elsewhere", chromedp.Navigate(c.ReturnURL), chromedp.WaitVisible(chromedp.CSS("#elsewhere")))
@@ -278,9 +279,9 @@ func TestBrowser(t *testing.T) {
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
-		assert.Equal(t, pointcheckout.StatusCancelled, o.Status)
-		assert.False(t, o.Settled(), "a cancelled order is not paid")
-		assert.Equal(t, "CANCELLED", adminStatus(t, tab, ts, orderID))
+		assert.Equal(t, pointcheckout.PaymentCancelled, o.Payment)
+		assert.False(t, o.TookMoney(), "a cancelled order is not paid")
+		assert.Equal(t, "cancelled", adminStatus(t, tab, ts, orderID))
 	})
 
 	t.Run("declined card", func(t *testing.T) {
@@ -296,7 +297,7 @@ func TestBrowser(t *testing.T) {
 		orderID := text(t, tab, "#order-id")
 		o, err := ts.orders.get(ctx, orderID)
 		require.NoError(t, err)
-		assert.Equal(t, pointcheckout.StatusFailed, o.Status)
+		assert.Equal(t, pointcheckout.PaymentFailed, o.Payment)
 	})
 
 	t.Run("confirming page in the shop's style", func(t *testing.T) {
@@ -330,28 +331,28 @@ func TestBrowser(t *testing.T) {
 		case <-time.After(stepTimeout):
 			t.Fatal("the payment page never sent the shopper back")
 		}
-		o := waitOrder(t, ts, "oud", func(o order) bool { return o.CheckoutID != "" })
-		waitSandbox(t, ts.sandbox, o.CheckoutID, pointcheckout.StatusPaid)
+		o := waitOrder(t, ts, "oud", func(o order) bool { return len(o.Attempts) > 0 })
+		waitSandbox(t, ts.sandbox, o.attempt(t).Ref.CheckoutID, pointcheckout.StatusPaid)
 		require.NoError(t, chromedp.Cancel(tab), "close the tab")
 
 		o, err := ts.orders.get(ctx, o.ID)
 		require.NoError(t, err)
-		require.Equal(t, pointcheckout.StatusPending, o.Status, "the shop has not heard back")
+		require.Equal(t, pointcheckout.PaymentPending, o.Payment, "the shop has not heard back")
 
 		admin := newTab(t, browser)
-		assert.Equal(t, "PENDING", adminStatus(t, admin, ts, o.ID))
+		assert.Equal(t, "pending", adminStatus(t, admin, ts, o.ID))
 		shoot(t, admin, dir, "10-admin-pending")
 		do(t, admin, "reconcile now",
 			chromedp.Click(chromedp.CSS("#reconcile")),
 			chromedp.WaitVisible(chromedp.CSS("#reconcile-report")),
 		)
 		assert.Contains(t, text(t, admin, "#reconcile-report"), "1 settled")
-		assert.Equal(t, "PAID", text(t, admin, "#admin-"+o.ID+" .badge"))
+		assert.Equal(t, "paid", text(t, admin, "#admin-"+o.ID+" .badge"))
 		shoot(t, admin, dir, "11-admin-reconciled")
 		o, err = ts.orders.get(ctx, o.ID)
 		require.NoError(t, err)
-		assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-		assert.Equal(t, pointcheckout.SourceReconcile, o.Updates[len(o.Updates)-1].Source)
+		assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+		assert.Equal(t, pointcheckout.SourceReconcile, o.lastEntry(t).Source)
 	})
 }
 

@@ -11,5 +11,4 @@ var (
 	errNotYourOrder   = errors.New("the order belongs to another session")
 	errNotPayable     = errors.New("the order cannot be paid online")
 	errAlreadyPaid    = errors.New("the order is already paid")
-	errAmountMismatch = errors.New("the checkout amount differs from the order total")
 )

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
@@ -97,6 +96,7 @@ func TestFullFlow(t *testing.T) {
 		name       string
 		form       url.Values
 		wantStatus pointcheckout.Status
+		wantState  pointcheckout.PaymentState
 		wantBadge  string
 		wantText   string
 	}{
@@ -104,182 +104,170 @@ func TestFullFlow(t *testing.T) {
 			name: "test card pays",
 			form: url.Values{"card_number": {"4242 4242 4242 4242"}, "expiry": {"12/25"}, "cvv": {"100"},
 				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
-			wantStatus: pointcheckout.StatusPaid, wantBadge: "Paid", wantText: "Your payment of 120.00 AED is confirmed",
+			wantStatus: pointcheckout.StatusPaid, wantState: pointcheckout.PaymentPaid,
+			wantBadge: "Paid", wantText: "Your payment of 120.00 AED is confirmed",
 		},
 		{
 			name: "declined card fails",
 			form: url.Values{"card_number": {pointcheckouttest.CardDeclined}, "expiry": {"12/25"}, "cvv": {"100"},
 				"card_name": {"TEST USER"}, "terms": {"accepted"}, "action": {"pay"}},
-			wantStatus: pointcheckout.StatusFailed, wantBadge: "Declined", wantText: "Your card was declined, or the payment could not be completed. No money was taken.",
+			wantStatus: pointcheckout.StatusFailed, wantState: pointcheckout.PaymentFailed,
+			wantBadge: "Declined", wantText: "Your card was declined, or the payment could not be completed. No money was taken.",
 		},
 		{
 			name:       "cancel",
 			form:       url.Values{"action": {"cancel"}},
-			wantStatus: pointcheckout.StatusCancelled, wantBadge: "Cancelled", wantText: "The payment was cancelled on the payment page. No money was taken.",
+			wantStatus: pointcheckout.StatusCancelled, wantState: pointcheckout.PaymentCancelled,
+			wantBadge: "Cancelled", wantText: "The payment was cancelled on the payment page. No money was taken.",
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ts := newTestShop(t)
-			s := newShopper(t)
-			id := ts.Shop.orders
-			orderID := s.placeCardOrder(ts.URL)
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ts := newTestShopOn(t, onDB, nil)
+				s := newShopper(t)
+				orderID := s.placeCardOrder(ts.URL)
 
-			// An amount field in the form is ignored: /pay charges the order.
-			pageURL, page := s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}, "amount": {"0.01"}})
-			require.Equal(t, ts.sandbox.URL, pageURL.Scheme+"://"+pageURL.Host, "sent to the payment page")
-			assert.Contains(t, page, "120.00 AED")
-			o, err := id.get(context.Background(), orderID)
-			require.NoError(t, err)
-			assert.Equal(t, pointcheckout.StatusPending, o.Status)
-			require.NotEmpty(t, o.CheckoutID)
+				// An amount field in the form is ignored: /pay charges the order.
+				pageURL, page := s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}, "amount": {"0.01"}})
+				require.Equal(t, ts.sandbox.URL, pageURL.Scheme+"://"+pageURL.Host, "sent to the payment page")
+				assert.Contains(t, page, "120.00 AED")
+				o, err := ts.orders.get(context.Background(), orderID)
+				require.NoError(t, err)
+				assert.Equal(t, pointcheckout.PaymentPending, o.Payment)
+				a := o.attempt(t)
+				assert.Equal(t, pointcheckout.StatusPending, a.Status)
 
-			csrf, action := csrfField.FindStringSubmatch(page), formAction.FindStringSubmatch(page)
-			require.NotNil(t, csrf, page)
-			require.NotNil(t, action, page)
-			tt.form.Set("csrf", csrf[1])
-			landed, body := s.post(ts.sandbox.URL, ts.sandbox.URL+action[1], tt.form)
+				csrf, action := csrfField.FindStringSubmatch(page), formAction.FindStringSubmatch(page)
+				require.NotNil(t, csrf, page)
+				require.NotNil(t, action, page)
+				tt.form.Set("csrf", csrf[1])
+				landed, body := s.post(ts.sandbox.URL, ts.sandbox.URL+action[1], tt.form)
 
-			assert.Equal(t, ts.URL+resultPath, landed.String(), "back on the shop's result page")
-			assert.Contains(t, body, `data-status="`+string(tt.wantStatus)+`"`)
-			assert.Contains(t, body, `id="order-status">`+tt.wantBadge+`<`)
-			assert.Contains(t, body, tt.wantText)
-			// The shopper reads no developer text: no checkout id, no
-			// gateway status, no word about the API.
-			assert.NotContains(t, body, o.CheckoutID)
-			assert.NotContains(t, body, ">"+string(tt.wantStatus)+"<")
-			assert.NotContains(t, body, "verified with the API")
-			o, err = id.get(context.Background(), orderID)
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantStatus, o.Status)
-			require.NotEmpty(t, o.Updates)
-			last := o.Updates[len(o.Updates)-1]
-			assert.Equal(t, tt.wantStatus, last.Status)
+				assert.Equal(t, ts.URL+resultPath, landed.String(), "back on the shop's result page")
+				assert.Contains(t, body, `data-status="`+string(tt.wantState)+`"`)
+				assert.Contains(t, body, `id="order-status">`+tt.wantBadge+`<`)
+				assert.Contains(t, body, tt.wantText)
+				// The shopper reads no developer text: no checkout id, no
+				// gateway status, no word about the API.
+				assert.NotContains(t, body, a.Ref.CheckoutID)
+				assert.NotContains(t, body, ">"+string(tt.wantStatus)+"<")
+				assert.NotContains(t, body, "verified with the API")
+				o, err = ts.orders.get(context.Background(), orderID)
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantState, o.Payment)
+				assert.Equal(t, tt.wantStatus, o.attempt(t).Status)
+				last := o.lastEntry(t)
+				assert.Equal(t, tt.wantStatus, last.Status)
+				assert.Equal(t, pointcheckout.SourceReturn, last.Source)
+				assert.Equal(t, tt.wantState, last.After)
 
-			// The admin page shows the order with its checkout and history.
-			_, admin := s.get(ts.URL + "/admin")
-			assert.Contains(t, admin, `id="admin-`+orderID+`" data-status="`+string(tt.wantStatus)+`"`)
-			assert.Contains(t, admin, o.CheckoutID)
-		})
-	}
+				// The admin page shows the order with its attempt and history.
+				_, admin := s.get(ts.URL + "/admin")
+				assert.Contains(t, admin, `id="admin-`+orderID+`" data-status="`+string(tt.wantState)+`"`)
+				assert.Contains(t, admin, a.Ref.CheckoutID)
+				assert.Contains(t, admin, "pending → "+string(tt.wantState))
+			})
+		}
+	})
 }
 
 // TestAbandonedPaymentReconciled pays on the gateway without returning to
-// the shop; the reconciliation sweep settles the order.
+// the shop; the ledger's sweep settles the order.
 func TestAbandonedPaymentReconciled(t *testing.T) {
-	ts := newTestShop(t)
-	s := newShopper(t)
-	orderID := s.placeCardOrder(ts.URL)
-	s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
-	ctx := context.Background()
-	o, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	require.NoError(t, ts.sandbox.Complete(o.CheckoutID, pointcheckout.StatusPaid))
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) {
+		ts := newTestShopOn(t, onDB, nil)
+		s := newShopper(t)
+		orderID := s.placeCardOrder(ts.URL)
+		s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
+		ctx := context.Background()
+		o, err := ts.orders.get(ctx, orderID)
+		require.NoError(t, err)
+		require.NoError(t, ts.sandbox.Complete(o.attempt(t).Ref.CheckoutID, pointcheckout.StatusPaid))
 
-	rep, err := ts.Sweep(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.ReconcileReport{Checked: 1, Final: 1}, rep)
-	o, err = ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-	assert.Equal(t, pointcheckout.SourceReconcile, o.Updates[len(o.Updates)-1].Source)
+		rep, err := ts.Sweep(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Claimed)
+		assert.Equal(t, pointcheckout.ReconcileReport{Checked: 1, Final: 1}, rep.ReconcileReport)
+		o, err = ts.orders.get(ctx, orderID)
+		require.NoError(t, err)
+		assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+		assert.Equal(t, pointcheckout.SourceReconcile, o.lastEntry(t).Source)
 
-	rep, err = ts.Sweep(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Checked, "a settled order is not swept again")
+		open, err := ts.ledger.OpenAttempts(ctx, 10)
+		require.NoError(t, err)
+		assert.Empty(t, open, "a settled attempt is not swept again")
+	})
 }
 
 // twoAttempts places a card order and starts two payment attempts for it,
 // as a shopper who goes back from the payment page and pays again would.
-// It returns the order as it was after each attempt.
-func twoAttempts(t *testing.T) (ts *testShop, s *shopper, orderID string, a, b order) {
+// It returns the two attempts' checkout ids.
+func twoAttempts(t *testing.T, onDB func(*Config)) (ts *testShop, s *shopper, orderID string, a, b string) {
 	t.Helper()
-	ts, s = newTestShop(t), newShopper(t)
+	ts, s = newTestShopOn(t, onDB, nil), newShopper(t)
 	orderID = s.placeCardOrder(ts.URL)
-	attempt := func() order {
+	attempt := func() string {
 		s.post(ts.URL, ts.URL+payPath, url.Values{"order_id": {orderID}})
 		o, err := ts.orders.get(context.Background(), orderID)
 		require.NoError(t, err)
-		return o
+		return o.attempt(t).Ref.CheckoutID
 	}
 	a, b = attempt(), attempt()
-	require.NotEqual(t, a.CheckoutID, b.CheckoutID, "the second attempt is a new checkout")
+	require.NotEqual(t, a, b, "the second attempt is a new checkout")
 	return ts, s, orderID, a, b
 }
 
 // TestPaidOlderAttemptReconciled: the shopper starts attempt A, goes back
-// and starts attempt B (which replaces A on the order), then pays A in the
-// tab still open on its page and never returns. The sweep looks at replaced
-// attempts too, so A's payment settles the order; B is cancelled at the
-// gateway, recorded, and no longer swept.
+// and starts attempt B, then pays A in the tab still open on its page and
+// never returns. The sweep looks at replaced attempts too, so A's payment
+// settles the order; B is cancelled at the gateway, recorded, and no
+// longer swept.
 func TestPaidOlderAttemptReconciled(t *testing.T) {
-	ts, _, orderID, a, b := twoAttempts(t)
-	ctx := context.Background()
-	require.NoError(t, ts.sandbox.Complete(a.CheckoutID, pointcheckout.StatusPaid))
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) {
+		ts, _, orderID, a, b := twoAttempts(t, onDB)
+		ctx := context.Background()
+		require.NoError(t, ts.sandbox.Complete(a, pointcheckout.StatusPaid))
 
-	rep, err := ts.Sweep(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Checked)
-	assert.Zero(t, rep.Errors)
-	o, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-	assert.Equal(t, a.CheckoutID, o.CheckoutID, "the order follows the attempt that took the money")
-	cb, ok := ts.sandbox.Checkout(b.CheckoutID)
-	require.True(t, ok)
-	assert.Equal(t, pointcheckout.StatusCancelled, cb.Status, "the unpaid attempt can no longer be paid")
-
-	for range 2 {
-		_, err = ts.Sweep(ctx)
+		rep, err := ts.Sweep(ctx)
 		require.NoError(t, err)
-	}
-	rep, err = ts.Sweep(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Checked, "both attempts are final and recorded")
+		assert.Equal(t, 2, rep.Checked)
+		assert.Zero(t, rep.Errors)
+		o, err := ts.orders.get(ctx, orderID)
+		require.NoError(t, err)
+		assert.Equal(t, pointcheckout.PaymentPaid, o.Payment, "the order follows the attempt that took the money")
+		cb, ok := ts.sandbox.Checkout(b)
+		require.True(t, ok)
+		assert.Equal(t, pointcheckout.StatusCancelled, cb.Status, "the unpaid attempt can no longer be paid")
+
+		// However the round went, "Reconcile now" records B's end.
+		_, err = ts.ReconcileNow(ctx)
+		require.NoError(t, err)
+		open, err := ts.ledger.OpenAttempts(ctx, 10)
+		require.NoError(t, err)
+		assert.Empty(t, open, "both attempts are final and recorded")
+	})
 }
 
 // TestPaidOrderCancelsOtherAttempts: two attempts are open and the shopper
 // pays and returns from the second. The first is cancelled at once, so the
 // tab still open on it cannot take the money a second time.
 func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
-	ts, s, orderID, a, b := twoAttempts(t)
-	ctx := context.Background()
-	require.NoError(t, ts.sandbox.Complete(b.CheckoutID, pointcheckout.StatusPaid))
-	cb, ok := ts.sandbox.Checkout(b.CheckoutID)
-	require.True(t, ok)
-	s.get(cb.ReturnURL)
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) {
+		ts, s, orderID, a, b := twoAttempts(t, onDB)
+		ctx := context.Background()
+		require.NoError(t, ts.sandbox.Complete(b, pointcheckout.StatusPaid))
+		cb, ok := ts.sandbox.Checkout(b)
+		require.True(t, ok)
+		s.get(cb.ReturnURL)
 
-	o, err := ts.orders.get(ctx, orderID)
-	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-	ca, ok := ts.sandbox.Checkout(a.CheckoutID)
-	require.True(t, ok)
-	assert.Equal(t, pointcheckout.StatusCancelled, ca.Status, "the other attempt was cancelled when the order was paid")
-}
-
-// TestSweepOutlivedByItsContext: a sweep whose context ends while the
-// gateway hangs stops there, and still records which attempts it checked,
-// so they do not come first again.
-func TestSweepOutlivedByItsContext(t *testing.T) {
-	ts, s, orderID, a, b := twoAttempts(t)
-	require.NoError(t, ts.sandbox.Complete(a.CheckoutID, pointcheckout.StatusPaid))
-	ca, ok := ts.sandbox.Checkout(a.CheckoutID)
-	require.True(t, ok)
-	s.get(ca.ReturnURL) // the order is paid; attempt B is cancelled at the gateway
-	o, err := ts.orders.get(context.Background(), orderID)
-	require.NoError(t, err)
-	require.Equal(t, pointcheckout.StatusPaid, o.Status)
-
-	ts.sandbox.InjectFault(pointcheckouttest.EndpointCancel, 1, pointcheckouttest.Delay(time.Minute))
-	ts.sandbox.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.Delay(time.Minute))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, err = ts.Sweep(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	var checked int
-	require.NoError(t, ts.db.QueryRow(`SELECT COUNT(*) FROM attempt_checks WHERE checkout_id = ?`, b.CheckoutID).Scan(&checked))
-	assert.Equal(t, 1, checked, "the attempt the sweep asked about is recorded as checked")
-	ts.sandbox.ClearFaults()
+		o, err := ts.orders.get(ctx, orderID)
+		require.NoError(t, err)
+		assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+		ca, ok := ts.sandbox.Checkout(a)
+		require.True(t, ok)
+		assert.Equal(t, pointcheckout.StatusCancelled, ca.Status, "the other attempt was cancelled when the order was paid")
+	})
 }
 
 // TestPayRefusesOthersOrders: /pay charges only an order of the shopper's
@@ -296,7 +284,10 @@ func TestPayRefusesOthersOrders(t *testing.T) {
 // TestPayAgainAfterCancel: a cancelled attempt can be followed by a new
 // one for the same order, which replaces it and pays.
 func TestPayAgainAfterCancel(t *testing.T) {
-	ts := newTestShop(t)
+	forEachDB(t, func(t *testing.T, onDB func(*Config)) { payAgainAfterCancel(t, newTestShopOn(t, onDB, nil)) })
+}
+
+func payAgainAfterCancel(t *testing.T, ts *testShop) {
 	s := newShopper(t)
 	orderID := s.placeCardOrder(ts.URL)
 	payOnce := func(form url.Values) string {
@@ -319,8 +310,10 @@ func TestPayAgainAfterCancel(t *testing.T) {
 	assert.NotContains(t, body, `id="pay-again"`, "a paid order is not offered for payment")
 	o, err := ts.orders.get(context.Background(), orderID)
 	require.NoError(t, err)
-	assert.Equal(t, pointcheckout.StatusPaid, o.Status)
-	assert.NotEqual(t, first.CheckoutID, o.CheckoutID, "the second attempt is a new checkout")
+	assert.Equal(t, pointcheckout.PaymentPaid, o.Payment)
+	require.Len(t, o.Attempts, 2, "the second attempt is a new checkout")
+	assert.Equal(t, first.attempt(t), o.Attempts[0])
+	assert.Equal(t, pointcheckout.StatusPaid, o.Attempts[1].Status)
 
 	// A third attempt is refused: the order is paid.
 	assert.Equal(t, http.StatusBadRequest, s.postPay(ts.URL, orderID))

@@ -2,16 +2,93 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/pgtest"
 	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 	"github.com/stretchr/testify/require"
 )
+
+// The PostgreSQL server the tests of the run share (each test gets a
+// database of its own), started on first use and stopped by TestMain.
+var (
+	pgOnce    sync.Once
+	pgServer  *pgtest.Server
+	pgErr     error
+	pgDBCount atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pgServer != nil {
+		if err := pgServer.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// newPostgresDB creates an empty database on the shared server and returns
+// its URL, failing t (never skipping) when PostgreSQL is not installed.
+func newPostgresDB(t testing.TB) string {
+	t.Helper()
+	pgOnce.Do(func() {
+		if u := os.Getenv(pgtest.EnvURL); u != "" {
+			pgServer = &pgtest.Server{URL: u}
+			return
+		}
+		dir, err := os.MkdirTemp("", "shoptest-pg-")
+		if err != nil {
+			pgErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if pgServer, pgErr = pgtest.Start(ctx, dir); pgErr != nil {
+			_ = os.RemoveAll(dir)
+		}
+	})
+	if pgErr != nil {
+		t.Fatalf("PostgreSQL is needed for these tests: %v", pgErr)
+	}
+	admin, err := sql.Open("pgx", pgServer.URL)
+	require.NoError(t, err)
+	defer admin.Close()
+	name := fmt.Sprintf("shop_%d_%d", os.Getpid(), pgDBCount.Add(1))
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	require.NoError(t, err)
+	return pgServer.Database(name)
+}
+
+// databases are the databases the shop runs on: every test that runs on
+// each goes through forEachDB.
+var databases = []string{"SQLite", "PostgreSQL"}
+
+// forEachDB runs f once on each database, with a change to the shop's
+// Config that selects it.
+func forEachDB(t *testing.T, f func(t *testing.T, onDB func(*Config))) {
+	for _, name := range databases {
+		t.Run(name, func(t *testing.T) {
+			f(t, func(c *Config) {
+				if name == "PostgreSQL" {
+					c.DatabaseURL = newPostgresDB(t)
+				}
+			})
+		})
+	}
+}
 
 // testShop is the whole shop on a loopback httptest server, paying on its
 // own sandbox.
@@ -21,14 +98,14 @@ type testShop struct {
 	sandbox *pointcheckouttest.Server
 }
 
-// newTestShop starts a sandbox and a shop with a fresh database. Both are
-// closed when the test ends.
+// newTestShop starts a sandbox and a shop with a fresh SQLite database.
+// Both are closed when the test ends.
 func newTestShop(t *testing.T, opts ...pointcheckouttest.Option) *testShop {
 	t.Helper()
 	return newTestShopWith(t, nil, opts...)
 }
 
-// newTestShopWith is newTestShop with a change to the shop's Config.
+// newTestShopWith is newTestShop with changes to the shop's Config.
 func newTestShopWith(t *testing.T, change func(*Config), opts ...pointcheckouttest.Option) *testShop {
 	t.Helper()
 	sb, err := pointcheckouttest.Start("127.0.0.1:0", opts...)
@@ -63,23 +140,27 @@ func newTestShopWith(t *testing.T, change func(*Config), opts ...pointcheckoutte
 	return &testShop{Shop: shop, URL: base, sandbox: sb}
 }
 
-// newTestStore opens an order store on a fresh database, with one card
-// order of 120.00 AED (one Arabic coffee set) placed by session "s1".
-func newTestStore(t *testing.T) (*orderStore, order) {
+// newTestShopOn is newTestShopWith on the database onDB selects.
+func newTestShopOn(t *testing.T, onDB func(*Config), change func(*Config), opts ...pointcheckouttest.Option) *testShop {
 	t.Helper()
-	ctx := context.Background()
-	db, err := openDB(ctx, filepath.Join(t.TempDir(), "shop.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	cat, err := newCatalog()
-	require.NoError(t, err)
-	store := &orderStore{db: db, log: slog.New(slog.DiscardHandler), now: time.Now}
-	c := carts{db: db, catalog: cat}
-	require.NoError(t, c.add(ctx, "s1", "coffee", 1))
-	o, err := store.place(ctx, c, "s1", customer{
-		FirstName: "Test", LastName: "User", Email: "test@example.com",
-		Address: "1 Sheikh Zayed Road", City: "Dubai", Country: "AE",
-	}, methodCard)
-	require.NoError(t, err)
-	return store, o
+	return newTestShopWith(t, func(c *Config) {
+		onDB(c)
+		if change != nil {
+			change(c)
+		}
+	}, opts...)
+}
+
+// attempt returns the order's newest attempt, failing t if it has none.
+func (o order) attempt(t *testing.T) pointcheckout.Attempt {
+	t.Helper()
+	require.NotEmpty(t, o.Attempts, "order %s has no payment attempt", o.ID)
+	return o.Attempts[len(o.Attempts)-1]
+}
+
+// lastEntry returns the newest entry of the order's history.
+func (o order) lastEntry(t *testing.T) sqlledger.Entry {
+	t.Helper()
+	require.NotEmpty(t, o.History, "order %s has no history", o.ID)
+	return o.History[len(o.History)-1]
 }

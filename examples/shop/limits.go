@@ -55,6 +55,25 @@ func defaultLimits() Limits {
 	}
 }
 
+// scaleTotals returns l with every shop-wide (Total) limit n times as
+// generous: n times the rate and the burst.
+func (l Limits) scaleTotals(n int) Limits {
+	if n <= 1 {
+		return l
+	}
+	scale := func(r *RouteLimit) {
+		if r.Total != (Limit{}) {
+			r.Total.Every /= time.Duration(n)
+			r.Total.Burst *= n
+		}
+	}
+	scale(&l.Pay)
+	scale(&l.Return)
+	scale(&l.Notify)
+	scale(&l.Order)
+	return l
+}
+
 // maxClients bounds the memory the per-client buckets take. Past it,
 // clients idle long enough to have a full bucket are forgotten, and new
 // clients beyond that share one bucket.

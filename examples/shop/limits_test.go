@@ -210,11 +210,25 @@ func TestRateLimitsSpareAShopper(t *testing.T) {
 	}
 	o, err := ts.orders.get(context.Background(), orderID)
 	require.NoError(t, err)
-	c, ok := ts.sandbox.Checkout(o.CheckoutID)
+	c, ok := ts.sandbox.Checkout(o.attempt(t).Ref.CheckoutID)
 	require.True(t, ok)
 	// The confirming page reloads every 3s: a minute of it is 20 returns.
 	for i := range 20 {
 		code, _, _ := send(t, http.MethodGet, c.ReturnURL, "", nil)
 		require.NotEqual(t, http.StatusTooManyRequests, code, "return %d", i)
 	}
+}
+
+// TestScaleTotals: a busier shop gets n times the shop-wide allowance; a
+// client's own allowance does not change.
+func TestScaleTotals(t *testing.T) {
+	d := defaultLimits()
+	s := d.scaleTotals(20)
+	for _, r := range []struct{ def, got RouteLimit }{{d.Pay, s.Pay}, {d.Return, s.Return}, {d.Notify, s.Notify}, {d.Order, s.Order}} {
+		assert.Equal(t, r.def.PerClient, r.got.PerClient)
+		assert.Equal(t, r.def.Total.Every/20, r.got.Total.Every)
+		assert.Equal(t, r.def.Total.Burst*20, r.got.Total.Burst)
+	}
+	assert.Equal(t, d.AdminFailures, s.AdminFailures)
+	assert.Equal(t, d, d.scaleTotals(1))
 }

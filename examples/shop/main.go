@@ -8,16 +8,22 @@
 //
 // To use the real API set POINTCHECKOUT_ENV (test, live, paymennt-test or
 // paymennt-live), POINTCHECKOUT_API_KEY and POINTCHECKOUT_API_SECRET;
-// POINTCHECKOUT_ENV=sandbox, or none of the three, is the built-in sandbox,
-// and anything else stops the shop with the reason. The other variables:
+// POINTCHECKOUT_ENV=custom with POINTCHECKOUT_BASE_URL pays on another
+// gateway, such as a shared pointcheckout-sandbox; POINTCHECKOUT_ENV=sandbox,
+// or none of the three, is the built-in sandbox, and anything else stops
+// the shop with the reason. The other variables:
 // POINTCHECKOUT_COOKIE_KEYS (payment cookie keys; `go run
 // ./cmd/pointcheckout-keys` in the repository root prints a value),
 // SHOP_ADDR (default 127.0.0.1:8080), SHOP_BASE_URL (the public URL;
 // required off loopback), SHOP_DB (default ./shop.db; the sandbox keeps
-// its checkouts beside it), SHOP_ADMIN_PASSWORD (guards /admin; required
+// its checkouts beside it), SHOP_DATABASE_URL (a postgres:// URL: orders
+// and the payment ledger in PostgreSQL instead, shared by any number of
+// instances), SHOP_INSTANCE (names the instance in the X-Shop-Instance
+// header and the logs), SHOP_ADMIN_PASSWORD (guards /admin; required
 // unless the shop is reachable from this machine only and pays on the
 // sandbox), SHOP_TRUSTED_PROXIES (reverse proxies whose X-Forwarded-For is
-// believed), SHOP_TIMEZONE (default the machine's) and
+// believed), SHOP_RATE_LIMIT_SCALE (multiplies the shop-wide request
+// limits, default 1), SHOP_TIMEZONE (default the machine's) and
 // SHOP_RECONCILE_EVERY (default 1m).
 package main
 
@@ -73,8 +79,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	for _, w := range st.Warnings {
 		log.Warn(w)
 	}
-	if err := checkDBPath(st.DBPath); err != nil {
-		return err
+	if st.DatabaseURL == "" || st.Sandbox() {
+		// SQLite's file, or the built-in sandbox's state beside it.
+		if err := checkDBPath(st.DBPath); err != nil {
+			return err
+		}
 	}
 	ln, err := listen(ctx, st.Addr)
 	if err != nil {
@@ -108,7 +117,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 		defer sandbox.Close()
 		client = sandbox.Client()
 	} else {
-		env, err := pointcheckout.EnvironmentNamed(st.Env)
+		env, err := st.gateway()
 		if err != nil {
 			return fmt.Errorf("POINTCHECKOUT_ENV: %w", err)
 		}
@@ -125,12 +134,17 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	defer client.CloseIdleConnections()
 
 	shop, err := New(ctx, Config{
-		DBPath: st.DBPath, Client: client, Keys: keys, BaseURL: base,
+		DBPath: st.DBPath, DatabaseURL: st.DatabaseURL, Instance: st.Instance,
+		Client: client, Keys: keys, BaseURL: base,
 		AdminPassword: st.AdminPassword, TrustedProxies: st.TrustedProxies,
-		Location: st.Location, Logger: log,
+		Location: st.Location, Logger: log, SweepEvery: st.ReconcileEvery,
+		Limits: defaultLimits().scaleTotals(st.RateScale),
 	})
 	var dbErr *dbError
 	if errors.As(err, &dbErr) {
+		if st.DatabaseURL != "" {
+			return fmt.Errorf("SHOP_DATABASE_URL: %s", dbErr.Cause())
+		}
 		return fmt.Errorf("SHOP_DB=%s: %s", st.DBPath, dbErr.Cause())
 	}
 	if err != nil {
@@ -151,7 +165,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, log *sl
 	// The sweep stops, and is waited for, before the database closes.
 	var sweeper sync.WaitGroup
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
-	sweeper.Go(func() { shop.RunReconciler(sweepCtx, st.ReconcileEvery) })
+	sweeper.Go(func() { shop.RunReconciler(sweepCtx) })
 	defer sweeper.Wait()
 	defer stopSweeps()
 	banner(out, base, sandbox, sandboxStateFile(st.DBPath), client.Environment())

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net"
@@ -69,6 +70,29 @@ func TestRun(t *testing.T) {
 	require.NoError(t, stop(), "a clean shutdown")
 	_, err = http.Get(shopURL)
 	assert.Error(t, err, "the server is gone")
+}
+
+// TestRunOnPostgres: with SHOP_DATABASE_URL the program keeps orders in
+// PostgreSQL, names its instance in every answer, and takes an order.
+func TestRunOnPostgres(t *testing.T) {
+	dbURL := newPostgresDB(t)
+	shopURL, _, stop := startRun(t, map[string]string{
+		"SHOP_ADDR": "127.0.0.1:0", "SHOP_DB": filepath.Join(t.TempDir(), "shop.db"),
+		"SHOP_DATABASE_URL": dbURL, "SHOP_INSTANCE": "pg-1",
+	})
+	resp, err := http.Get(shopURL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "pg-1", resp.Header.Get(instanceHeader))
+	newShopper(t).placeCardOrder(shopURL)
+	require.NoError(t, stop())
+
+	db, err := sql.Open("pgx", dbURL)
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM orders`).Scan(&n))
+	assert.Equal(t, 1, n, "the order is in PostgreSQL")
 }
 
 // TestRunSandboxRemembersAfterRestart: the built-in sandbox keeps its

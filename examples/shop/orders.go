@@ -6,10 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 )
 
 // paymentMethod is how the shopper chose to pay for an order.
@@ -35,19 +35,7 @@ type orderLine struct {
 	LineTotal pointcheckout.Money
 }
 
-// orderUpdate is one update the shop received for an order, kept whether or
-// not it changed anything, so the admin page can tell the whole story.
-type orderUpdate struct {
-	At         time.Time
-	Source     pointcheckout.Source
-	CheckoutID string
-	RequestID  string
-	Status     pointcheckout.Status
-	Amount     pointcheckout.Money
-	Outcome    string
-}
-
-// order is a placed order and the state of its current checkout attempt.
+// order is a placed order and its payment state.
 type order struct {
 	ID        string
 	session   string
@@ -56,56 +44,53 @@ type order struct {
 	Customer  customer
 	Method    paymentMethod
 	Amount    pointcheckout.Money
-	// Status is the status of the current checkout; "" before the first.
-	Status       pointcheckout.Status
-	CheckoutID   string
-	RequestID    string
-	RefCreatedAt time.Time
-	Lines        []orderLine
-	Updates      []orderUpdate
+	// Payment is the order's payment state, derived by the ledger from its
+	// attempts and written through OrderChanged; PaymentNone before the
+	// first attempt.
+	Payment pointcheckout.PaymentState
+	Lines   []orderLine
+	// Attempts and History are the ledger's record of the order's
+	// checkouts and of every update they received, for the admin page.
+	Attempts []pointcheckout.Attempt
+	History  []sqlledger.Entry
 }
 
-// Settled reports whether the shopper's money was taken for the order (it
-// may since have been refunded or disputed): such an order is never offered
-// for payment again.
-func (o order) Settled() bool { return settled(o.Status) }
+// TookMoney reports whether the shopper's money was taken for the order
+// (it may since have been refunded or disputed): such an order is never
+// offered for payment again.
+func (o order) TookMoney() bool { return o.Payment.TookMoney() }
 
 // Payable reports whether the shopper may start a (new) card payment. A
 // pending attempt does not stop a new one: the shopper may have closed the
-// payment page, and the new attempt replaces the old. An attempt awaiting
-// confirmation does: the shopper has already submitted the money.
+// payment page. An attempt awaiting confirmation does: the shopper has
+// already submitted the money. The ledger's CanStartAttempt has the last
+// word (it also caps the open attempts).
 func (o order) Payable() bool {
-	return o.Method == methodCard && !o.Settled() && o.Status != pointcheckout.StatusPendingConfirmation
+	return o.Method == methodCard && !o.TookMoney() && o.Payment != pointcheckout.PaymentConfirming
 }
 
-// ref rebuilds the checkout reference of the order's current attempt.
-func (o order) ref() pointcheckout.Ref {
-	return pointcheckout.Ref{
-		CheckoutID: o.CheckoutID,
-		OrderID:    o.ID,
-		RequestID:  o.RequestID,
-		Amount:     o.Amount,
-		CreatedAt:  o.RefCreatedAt,
+// Attempted reports whether a card payment was started for the order.
+func (o order) Attempted() bool {
+	return o.Payment != pointcheckout.PaymentNone && o.Payment != ""
+}
+
+// OpenAttempts counts the order's attempts with no final status yet.
+func (o order) OpenAttempts() int {
+	n := 0
+	for _, a := range o.Attempts {
+		if !a.Status.IsFinal() {
+			n++
+		}
 	}
+	return n
 }
 
-// settled reports whether a checkout in status s took the shopper's money.
-func settled(s pointcheckout.Status) bool {
-	switch s {
-	case pointcheckout.StatusPaid, pointcheckout.StatusAuthorized,
-		pointcheckout.StatusPartiallyRefunded, pointcheckout.StatusRefunded,
-		pointcheckout.StatusChargeback:
-		return true
-	}
-	return false
-}
-
-// orderStore keeps orders in SQLite. It is the shop's OrderUpdater and
-// RefFinder.
+// orderStore keeps orders in the shop's database, beside the attempt
+// ledger that records their payments.
 type orderStore struct {
-	db  *sql.DB
-	log *slog.Logger
-	now func() time.Time
+	database
+	ledger *sqlledger.Ledger
+	now    func() time.Time
 }
 
 // newOrderID returns an unguessable order id: the confirmation page of an
@@ -129,27 +114,27 @@ func (s *orderStore) place(ctx context.Context, carts carts, session string, c c
 		return order{}, errEmptyCart
 	}
 	now := s.now()
-	o := order{ID: newOrderID(), session: session, CreatedAt: now, UpdatedAt: now, Customer: c, Method: m, Amount: ct.Total}
-	_, err = tx.ExecContext(ctx, `
+	o := order{ID: newOrderID(), session: session, CreatedAt: now, UpdatedAt: now, Customer: c, Method: m, Amount: ct.Total, Payment: pointcheckout.PaymentNone}
+	_, err = tx.ExecContext(ctx, s.sql(`
 		INSERT INTO orders (id, session, created_at, updated_at, first_name, last_name, email,
-			address, city, country, payment_method, amount_minor, currency)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			address, city, country, payment_method, amount_minor, currency, payment_state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.ID, session, now.UnixNano(), now.UnixNano(), c.FirstName, c.LastName, c.Email,
-		c.Address, c.City, c.Country, string(m), o.Amount.Minor(), o.Amount.Currency())
+		c.Address, c.City, c.Country, string(m), o.Amount.Minor(), o.Amount.Currency(), string(o.Payment))
 	if err != nil {
 		return order{}, fmt.Errorf("insert order: %w", err)
 	}
 	for i, l := range ct.Lines {
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.ExecContext(ctx, s.sql(`
 			INSERT INTO order_lines (order_id, line, product_id, name, unit_minor, qty, line_minor)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?)`),
 			o.ID, i+1, l.Product.ID, l.Product.Name, l.Product.Price.Minor(), l.Qty, l.LineTotal.Minor())
 		if err != nil {
 			return order{}, fmt.Errorf("insert order line: %w", err)
 		}
 		o.Lines = append(o.Lines, orderLine{ProductID: l.Product.ID, Name: l.Product.Name, Unit: l.Product.Price, Qty: l.Qty, LineTotal: l.LineTotal})
 	}
-	if _, err = tx.ExecContext(ctx, `DELETE FROM carts WHERE session = ?`, session); err != nil {
+	if _, err = tx.ExecContext(ctx, s.sql(`DELETE FROM carts WHERE session = ?`), session); err != nil {
 		return order{}, fmt.Errorf("empty cart: %w", err)
 	}
 	return o, tx.Commit()
@@ -157,16 +142,16 @@ func (s *orderStore) place(ctx context.Context, carts carts, session string, c c
 
 // orderColumns is the column list scanOrder reads, in its order.
 const orderColumns = `id, session, created_at, updated_at, first_name, last_name, email, address, city,
-	country, payment_method, amount_minor, currency, status, checkout_id, request_id, ref_created_at`
+	country, payment_method, amount_minor, currency, payment_state`
 
 // scanOrder reads one row of orderColumns.
 func scanOrder(row interface{ Scan(...any) error }) (order, error) {
 	var o order
-	var created, updated, refCreated, minor int64
-	var currency, method, status string
+	var created, updated, minor int64
+	var currency, method, state string
 	err := row.Scan(&o.ID, &o.session, &created, &updated, &o.Customer.FirstName, &o.Customer.LastName,
 		&o.Customer.Email, &o.Customer.Address, &o.Customer.City, &o.Customer.Country, &method,
-		&minor, &currency, &status, &o.CheckoutID, &o.RequestID, &refCreated)
+		&minor, &currency, &state)
 	if err != nil {
 		return order{}, err
 	}
@@ -174,29 +159,34 @@ func scanOrder(row interface{ Scan(...any) error }) (order, error) {
 		return order{}, fmt.Errorf("order %s: %w", o.ID, err)
 	}
 	o.CreatedAt, o.UpdatedAt = time.Unix(0, created), time.Unix(0, updated)
-	if refCreated != 0 {
-		o.RefCreatedAt = time.Unix(0, refCreated)
-	}
-	o.Method, o.Status = paymentMethod(method), pointcheckout.Status(status)
+	o.Method, o.Payment = paymentMethod(method), pointcheckout.PaymentState(state)
 	return o, nil
 }
 
-// get returns an order with its lines and update history.
+// get returns an order with its lines, and the ledger's attempts and
+// history of it.
 func (s *orderStore) get(ctx context.Context, id string) (order, error) {
-	o, err := scanOrder(s.db.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+	o, err := scanOrder(s.db.QueryRowContext(ctx, s.sql(`SELECT `+orderColumns+` FROM orders WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return order{}, errUnknownOrder
 	}
 	if err != nil {
 		return order{}, err
 	}
-	if o.Lines, err = s.lines(ctx, o); err != nil {
-		return order{}, err
+	return o, s.complete(ctx, &o)
+}
+
+// complete reads an order's lines, attempts and history.
+func (s *orderStore) complete(ctx context.Context, o *order) error {
+	var err error
+	if o.Lines, err = s.lines(ctx, *o); err != nil {
+		return err
 	}
-	if o.Updates, err = s.history(ctx, o.ID); err != nil {
-		return order{}, err
+	if o.Attempts, err = s.ledger.Attempts(ctx, o.ID); err != nil {
+		return err
 	}
-	return o, nil
+	o.History, err = s.ledger.History(ctx, o.ID)
+	return err
 }
 
 // getFor returns an order only to the session that placed it.
@@ -211,40 +201,43 @@ func (s *orderStore) getFor(ctx context.Context, id, session string) (order, err
 	return o, nil
 }
 
-// recent returns the newest orders with their history, for the admin page.
+// recent returns the newest orders with their attempts and history, for
+// the admin page.
 func (s *orderStore) recent(ctx context.Context, limit int) ([]order, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY created_at DESC LIMIT ?`, limit)
+	out, err := s.list(ctx, `SELECT `+orderColumns+` FROM orders ORDER BY created_at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
-	var out []order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	for i := range out {
-		if out[i].Lines, err = s.lines(ctx, out[i]); err != nil {
-			return nil, err
-		}
-		if out[i].Updates, err = s.history(ctx, out[i].ID); err != nil {
+		if err := s.complete(ctx, &out[i]); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// list reads the orders a query of orderColumns returns.
+func (s *orderStore) list(ctx context.Context, query string, args ...any) ([]order, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // lines reads an order's lines.
 func (s *orderStore) lines(ctx context.Context, o order) ([]orderLine, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT product_id, name, unit_minor, qty, line_minor FROM order_lines WHERE order_id = ? ORDER BY line`, o.ID)
+	rows, err := s.db.QueryContext(ctx, s.sql(`
+		SELECT product_id, name, unit_minor, qty, line_minor FROM order_lines WHERE order_id = ? ORDER BY line`), o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -267,50 +260,48 @@ func (s *orderStore) lines(ctx context.Context, o order) ([]orderLine, error) {
 	return out, rows.Err()
 }
 
-// history reads every update recorded for an order, oldest first.
-func (s *orderStore) history(ctx context.Context, orderID string) ([]orderUpdate, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT at, source, checkout_id, request_id, status, amount_minor, currency, outcome
-		FROM order_updates WHERE order_id = ? ORDER BY id`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []orderUpdate
-	for rows.Next() {
-		var u orderUpdate
-		var at, minor int64
-		var source, status, currency string
-		if err := rows.Scan(&at, &source, &u.CheckoutID, &u.RequestID, &status, &minor, &currency, &u.Outcome); err != nil {
-			return nil, err
-		}
-		u.At, u.Source, u.Status = time.Unix(0, at), pointcheckout.Source(source), pointcheckout.Status(status)
-		// An update's amount is shown as received; a currency the shop
-		// cannot read is shown as missing rather than hiding the row.
-		u.Amount, _ = pointcheckout.NewMoney(minor, currency)
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
 // forSession returns the orders a session placed, newest first, without
-// their history.
+// their lines and history.
 func (s *orderStore) forSession(ctx context.Context, session string, limit int) ([]order, error) {
 	if session == "" {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE session = ? ORDER BY created_at DESC LIMIT ?`, session, limit)
+	return s.list(ctx, `SELECT `+orderColumns+` FROM orders WHERE session = ? ORDER BY created_at DESC LIMIT ?`, session, limit)
+}
+
+// setPayment writes an order's payment state, in the ledger's transaction
+// tx (see Shop.orderChanged). An order the shop does not have is
+// errUnknownOrder, which rolls the update back.
+func (s *orderStore) setPayment(ctx context.Context, tx *sql.Tx, orderID string, state pointcheckout.PaymentState) error {
+	res, err := tx.ExecContext(ctx, s.sql(`UPDATE orders SET payment_state = ?, updated_at = ? WHERE id = ?`),
+		string(state), s.now().UnixNano(), orderID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("order %q: %w", orderID, errUnknownOrder)
+	}
+	return nil
+}
+
+// changes reads every payment change OrderChanged recorded, by order, in
+// the order they were made.
+func (s *orderStore) changes(ctx context.Context) (map[string][]exportChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT order_id, state_before, state_after, instance FROM payment_changes ORDER BY at`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []order
+	out := map[string][]exportChange{}
 	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
+		var id string
+		var c exportChange
+		if err := rows.Scan(&id, &c.Before, &c.After, &c.Instance); err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		out[id] = append(out[id], c)
 	}
 	return out, rows.Err()
 }

@@ -18,7 +18,7 @@ const maxFormBytes = 16 << 10
 
 // page renders a page with the shopper's cart count in the header.
 func (s *Shop) page(w http.ResponseWriter, r *http.Request, status int, name, title string, body any) {
-	ct, err := s.carts.load(r.Context(), s.db, s.sessions.lookup(r))
+	ct, err := s.carts.load(r.Context(), s.db.db, s.sessions.lookup(r))
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "load cart", "error", err)
 	}
@@ -52,7 +52,7 @@ type confirmingView struct {
 // renderPaymentPage draws the payment handler's pages (confirming, error)
 // in the shop's layout. It is the handler's Config.RenderPage.
 func (s *Shop) renderPaymentPage(w http.ResponseWriter, r *http.Request, p pointcheckout.Page) {
-	if p.Kind != pointcheckout.PageConfirming {
+	if !p.Confirming {
 		s.page(w, r, p.Status, "error", "Payment problem", errorView{Message: p.Message, RetryURL: p.RefreshURL})
 		return
 	}
@@ -118,7 +118,7 @@ func (s *Shop) cartChanged(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Shop) showCart(w http.ResponseWriter, r *http.Request) {
-	ct, err := s.carts.load(r.Context(), s.db, s.sessions.lookup(r))
+	ct, err := s.carts.load(r.Context(), s.db.db, s.sessions.lookup(r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "The cart could not be loaded.", err)
 		return
@@ -148,7 +148,7 @@ type checkoutView struct {
 }
 
 func (s *Shop) checkoutForm(w http.ResponseWriter, r *http.Request) {
-	ct, err := s.carts.load(r.Context(), s.db, s.sessions.lookup(r))
+	ct, err := s.carts.load(r.Context(), s.db.db, s.sessions.lookup(r))
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "The cart could not be loaded.", err)
 		return
@@ -206,7 +206,7 @@ func (s *Shop) placeOrder(w http.ResponseWriter, r *http.Request) {
 	session := s.sessions.lookup(r)
 	c, m, errs := readCheckout(r.PostForm)
 	if len(errs) > 0 {
-		ct, err := s.carts.load(r.Context(), s.db, session)
+		ct, err := s.carts.load(r.Context(), s.db.db, session)
 		if err != nil {
 			s.fail(w, r, http.StatusInternalServerError, "The cart could not be loaded.", err)
 			return
@@ -311,5 +311,5 @@ func (s *Shop) result(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, "The order could not be loaded.", err)
 		return
 	}
-	s.page(w, r, http.StatusOK, "result", resultTitle(o.Status), orderView{Order: o, Action: payPath})
+	s.page(w, r, http.StatusOK, "result", resultTitle(o.Payment), orderView{Order: o, Action: payPath})
 }

@@ -46,12 +46,12 @@ func TestReplayedReturnShowsNoOrder(t *testing.T) {
 	orderID, returnURL := startPayment(t, ts, alice)
 	o, err := ts.orders.get(t.Context(), orderID)
 	require.NoError(t, err)
-	require.NoError(t, ts.sandbox.Complete(o.CheckoutID, pointcheckout.StatusPaid))
+	require.NoError(t, ts.sandbox.Complete(o.attempt(t).Ref.CheckoutID, pointcheckout.StatusPaid))
 
 	code, page := mallory.fetch(returnURL)
 	assert.Equal(t, http.StatusNotFound, code)
 	assert.Contains(t, page, "Order not in this browser")
-	for _, secret := range []string{orderID, "Arabic coffee set", "120.00", "Paid", "PAID", o.CheckoutID, "Thank you"} {
+	for _, secret := range []string{orderID, "Arabic coffee set", "120.00", "Paid", "PAID", o.attempt(t).Ref.CheckoutID, "Thank you"} {
 		assert.NotContains(t, page, secret)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,12 @@ type settings struct {
 	BaseURL string
 	// DBPath is the SQLite file (SHOP_DB, default ./shop.db).
 	DBPath string
+	// DatabaseURL is a postgres:// URL (SHOP_DATABASE_URL): the shop keeps
+	// its data in PostgreSQL instead of DBPath.
+	DatabaseURL string
+	// Instance names this instance in the X-Shop-Instance header and the
+	// logs (SHOP_INSTANCE), when several run behind a load balancer.
+	Instance string
 	// ReconcileEvery is the reconciliation sweep interval
 	// (SHOP_RECONCILE_EVERY, a Go duration, default 1m).
 	ReconcileEvery time.Duration
@@ -36,21 +43,32 @@ type settings struct {
 	// Location is the time zone pages show times in (SHOP_TIMEZONE, an
 	// IANA name; default the machine's).
 	Location *time.Location
+	// RateScale multiplies the shop-wide request limits, for a shop with
+	// more traffic (SHOP_RATE_LIMIT_SCALE, default 1); per-client limits
+	// stay as they are.
+	RateScale int
 	// APIKey, APISecret and Env select the gateway (POINTCHECKOUT_API_KEY,
 	// POINTCHECKOUT_API_SECRET, POINTCHECKOUT_ENV). Env is "sandbox" for
 	// the built-in sandbox, the default when neither key nor secret is set.
 	APIKey, APISecret, Env string
+	// GatewayURL is the Merchant API base URL of POINTCHECKOUT_ENV=custom
+	// (POINTCHECKOUT_BASE_URL), such as a pointcheckout-sandbox.
+	GatewayURL string
 	// Warnings are settings that work but deserve a word in the log.
 	Warnings []string
 }
 
-// envSandbox is the POINTCHECKOUT_ENV value of the built-in sandbox.
-const envSandbox = "sandbox"
+// envSandbox is the POINTCHECKOUT_ENV value of the built-in sandbox, and
+// envCustom the one of a gateway at POINTCHECKOUT_BASE_URL.
+const (
+	envSandbox = "sandbox"
+	envCustom  = "custom"
+)
 
 // gatewayEnvs and realEnvs list the POINTCHECKOUT_ENV values, for error
 // messages.
 const (
-	gatewayEnvs = "sandbox, " + realEnvs
+	gatewayEnvs = "sandbox, custom, " + realEnvs
 	realEnvs    = "test, live, paymennt-test or paymennt-live"
 )
 
@@ -71,6 +89,9 @@ func readSettings(getenv func(string) string) (settings, error) {
 		Addr:          or("SHOP_ADDR", "127.0.0.1:8080"),
 		BaseURL:       strings.TrimSuffix(or("SHOP_BASE_URL", ""), "/"),
 		DBPath:        or("SHOP_DB", "shop.db"),
+		DatabaseURL:   strings.TrimSpace(getenv("SHOP_DATABASE_URL")),
+		Instance:      strings.TrimSpace(getenv("SHOP_INSTANCE")),
+		GatewayURL:    strings.TrimSpace(getenv("POINTCHECKOUT_BASE_URL")),
 		CookieKeys:    strings.TrimSpace(getenv("POINTCHECKOUT_COOKIE_KEYS")),
 		AdminPassword: getenv("SHOP_ADMIN_PASSWORD"),
 		APIKey:        strings.TrimSpace(getenv("POINTCHECKOUT_API_KEY")),
@@ -85,6 +106,18 @@ func readSettings(getenv func(string) string) (settings, error) {
 			s.Warnings = append(s.Warnings, "SHOP_COOKIE_KEYS is ignored: POINTCHECKOUT_COOKIE_KEYS is set")
 		}
 	}
+	if s.DatabaseURL != "" && !isPostgresURL(s.DatabaseURL) {
+		// Not echoed: the URL may hold a password.
+		return settings{}, errors.New("SHOP_DATABASE_URL: want a PostgreSQL URL such as postgres://shop@127.0.0.1:5432/shop (leave it unset for SQLite in SHOP_DB)")
+	}
+	if !validInstance(s.Instance) {
+		return settings{}, fmt.Errorf("SHOP_INSTANCE %q: use letters, digits, '-', '_' and '.' (at most 64)", clip(s.Instance))
+	}
+	scale, err := strconv.Atoi(or("SHOP_RATE_LIMIT_SCALE", "1"))
+	if err != nil || scale < 1 || scale > 1000 {
+		return settings{}, errors.New("SHOP_RATE_LIMIT_SCALE: want a whole number from 1 to 1000")
+	}
+	s.RateScale = scale
 	every, err := time.ParseDuration(or("SHOP_RECONCILE_EVERY", "1m"))
 	if err != nil || every < time.Second {
 		return settings{}, fmt.Errorf("SHOP_RECONCILE_EVERY: want a Go duration of at least 1s, such as 30s or 5m")
@@ -148,7 +181,11 @@ func (s *settings) readGateway() error {
 	case s.Env == "":
 		return fmt.Errorf("POINTCHECKOUT_ENV is required with POINTCHECKOUT_API_KEY or POINTCHECKOUT_API_SECRET: one of %s (or unset both for the built-in sandbox)", realEnvs)
 	}
-	if _, err := pointcheckout.EnvironmentNamed(s.Env); err != nil {
+	if s.Env == envCustom {
+		if _, err := pointcheckout.CustomEnvironment(s.GatewayURL); err != nil {
+			return fmt.Errorf("POINTCHECKOUT_ENV=custom needs POINTCHECKOUT_BASE_URL, the gateway's Merchant API base URL, such as http://127.0.0.1:8089/mer/v2.0/ for pointcheckout-sandbox: %q is not one", clip(s.GatewayURL))
+		}
+	} else if _, err := pointcheckout.EnvironmentNamed(s.Env); err != nil {
 		return fmt.Errorf("POINTCHECKOUT_ENV=%q is not an environment: want one of %s", clip(s.Env), gatewayEnvs)
 	}
 	var missing []string
@@ -163,6 +200,28 @@ func (s *settings) readGateway() error {
 			s.Env, strings.Join(missing, " and "), s.Env)
 	}
 	return nil
+}
+
+// validInstance accepts an instance name fit for a header and a log line.
+func validInstance(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// gateway returns the environment of a gateway that is not the built-in
+// sandbox.
+func (s settings) gateway() (pointcheckout.Environment, error) {
+	if s.Env == envCustom {
+		return pointcheckout.CustomEnvironment(s.GatewayURL)
+	}
+	return pointcheckout.EnvironmentNamed(s.Env)
 }
 
 // adminReasons says why /admin needs a password, or "" when it is only

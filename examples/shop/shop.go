@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,13 +13,20 @@ import (
 	"time"
 
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/sqlledger"
 )
 
 // Config configures a Shop.
 type Config struct {
-	// DBPath is the SQLite file holding carts and orders (created if
-	// missing).
+	// DBPath is the SQLite file holding carts, orders and the payment
+	// ledger (created if missing), unless DatabaseURL is set.
 	DBPath string
+	// DatabaseURL, a postgres:// URL, keeps them in PostgreSQL instead,
+	// which several instances of the shop can share.
+	DatabaseURL string
+	// Instance names this instance in the X-Shop-Instance header of every
+	// answer and in its logs; empty for none.
+	Instance string
 	// Client talks to PointCheckout (the real API or a sandbox).
 	Client *pointcheckout.Client
 	// Keys sign and encrypt the payment cookies; the first pair signs.
@@ -44,6 +50,10 @@ type Config struct {
 	// asks the API about it (default 5s): younger ones are most likely a
 	// shopper still on the payment page.
 	ReconcileMinAge time.Duration
+	// SweepEvery is the time between two sweeps of one open attempt, by
+	// all instances together (default 1m); every instance must use the
+	// same.
+	SweepEvery time.Duration
 	// PollTimeout and PollInterval tune how long the return page waits for
 	// a pending checkout to settle (the payment handler's defaults if zero).
 	PollTimeout, PollInterval time.Duration
@@ -58,10 +68,12 @@ type Config struct {
 type Shop struct {
 	cfg      Config
 	log      *slog.Logger
-	db       *sql.DB
+	db       database
 	catalog  *catalog
 	carts    carts
 	orders   *orderStore
+	ledger   *sqlledger.Ledger
+	sweeper  *sqlledger.Sweeper
 	sessions sessions
 	pay      *pointcheckout.Handler
 	pages    *pages
@@ -93,6 +105,12 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Instance != "" {
+		cfg.Logger = cfg.Logger.With("instance", cfg.Instance)
+	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -116,28 +134,26 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDB(ctx, cfg.DBPath)
-	if err != nil {
-		return nil, &dbError{path: cfg.DBPath, err: err}
-	}
 	s := &Shop{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		db:       db,
 		catalog:  cat,
-		carts:    carts{db: db, catalog: cat},
-		orders:   &orderStore{db: db, log: cfg.Logger, now: cfg.Now},
 		sessions: sessions{secure: base.Scheme == "https"},
 		pages:    pg,
 		hosts:    newHostCheck(base, cfg.Logger, cfg.Now),
 		limits:   newRouteLimits(cfg.Limits, cfg.Now),
 		clients:  clientAddrs{trusted: cfg.TrustedProxies},
 	}
+	if err := s.openDB(ctx); err != nil {
+		return nil, err
+	}
+	s.carts = carts{database: s.db, catalog: cat}
+	s.orders = &orderStore{database: s.db, ledger: s.ledger, now: cfg.Now}
 	s.pay, err = pointcheckout.New(pointcheckout.Config{
 		Client:        cfg.Client,
 		Orders:        pointcheckout.OrdersFunc(s.checkoutFor),
-		Updater:       pointcheckout.OrderUpdaterFunc(s.updateOrder),
-		Refs:          s.orders,
+		Updater:       s.ledger,
+		Refs:          s.ledger,
 		Keys:          cfg.Keys,
 		ReturnBaseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
 		Prefix:        payPath,
@@ -150,11 +166,49 @@ func New(ctx context.Context, cfg Config) (*Shop, error) {
 		PollInterval:  cfg.PollInterval,
 	})
 	if err != nil {
-		db.Close()
+		s.db.db.Close()
 		return nil, fmt.Errorf("shop: payments: %w", err)
 	}
+	s.sweeper = s.ledger.NewSweeper(s.pay, sqlledger.SweeperConfig{
+		Interval: cfg.SweepEvery, MinAge: cfg.ReconcileMinAge, OnClaim: s.logClaims,
+	})
 	s.handler = s.routes()
 	return s, nil
+}
+
+// openDB opens the database (PostgreSQL when Config.DatabaseURL is set,
+// else SQLite), brings the shop's tables and the ledger's up to date, and
+// makes the ledger. A failure is a *dbError.
+func (s *Shop) openDB(ctx context.Context) error {
+	var err error
+	where := s.cfg.DBPath
+	if s.cfg.DatabaseURL != "" {
+		where = "SHOP_DATABASE_URL"
+		if !isPostgresURL(s.cfg.DatabaseURL) {
+			return &dbError{path: where, err: errors.New("want a postgres:// URL")}
+		}
+		s.db, err = openPostgres(s.cfg.DatabaseURL)
+	} else {
+		s.db, err = openSQLite(s.cfg.DBPath)
+	}
+	if err != nil {
+		return &dbError{path: where, err: err}
+	}
+	s.ledger, err = sqlledger.New(sqlledger.Config{
+		DB: s.db.db, Dialect: s.db.dialect, Client: s.cfg.Client,
+		OrderChanged: s.orderChanged, Logger: s.log, Now: s.cfg.Now,
+	})
+	if err == nil {
+		err = s.db.migrate(ctx)
+	}
+	if err == nil {
+		err = s.ledger.Migrate(ctx)
+	}
+	if err != nil {
+		s.db.db.Close()
+		return &dbError{path: where, err: err}
+	}
+	return nil
 }
 
 // gatewayOnLoopback reports whether env is a gateway on this machine, such
@@ -168,7 +222,7 @@ func gatewayOnLoopback(env pointcheckout.Environment) bool {
 func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Close closes the database.
-func (s *Shop) Close() error { return s.db.Close() }
+func (s *Shop) Close() error { return s.db.db.Close() }
 
 // routes wires the pages. The payment handler sits outside the shop's own
 // cross-origin check: PointCheckout may POST the shopper back cross-site,
@@ -190,10 +244,27 @@ func (s *Shop) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", s.showOrder)
 	mux.HandleFunc("GET /orders/{id}/pay", s.payOrder)
 	mux.Handle("GET /admin", s.adminOnly(http.HandlerFunc(s.admin)))
+	mux.Handle("GET /admin/orders.json", s.adminOnly(http.HandlerFunc(s.exportOrders)))
 	mux.Handle("POST /admin/reconcile", s.adminOnly(http.HandlerFunc(s.reconcileNow)))
 	mux.Handle("POST /admin/orders/{id}/close", s.adminOnly(http.HandlerFunc(s.closeOrder)))
-	return securityHeaders(s.hosts.wrap(s.limitRequests(s.pay.Middleware(http.NewCrossOriginProtection().Handler(mux)))))
+	return s.instanceHeader(securityHeaders(s.hosts.wrap(s.limitRequests(s.pay.Middleware(http.NewCrossOriginProtection().Handler(mux))))))
 }
+
+// instanceHeader names the instance in every answer (Config.Instance), so
+// that behind a load balancer one can see which instance served what.
+func (s *Shop) instanceHeader(next http.Handler) http.Handler {
+	if s.cfg.Instance == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(instanceHeader, s.cfg.Instance)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// instanceHeader is the response header naming the instance that served a
+// request.
+const instanceHeader = "X-Shop-Instance"
 
 // securityHeaders sets the headers every page of the shop carries.
 func securityHeaders(next http.Handler) http.Handler {
@@ -208,7 +279,10 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // checkoutFor tells the payment handler what to charge for POST /pay: the
 // order named by the form, as the database has it, and only to the session
-// that placed it. Nothing but the order id is read from the form.
+// that placed it. Nothing but the order id is read from the form. The
+// ledger has the last word on whether another attempt may start (none
+// after money was taken, none while one awaits confirmation, at most a few
+// open at once), so a refused one is never created at the gateway.
 func (s *Shop) checkoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
 	o, err := s.orders.getFor(r.Context(), r.PostFormValue("order_id"), s.sessions.lookup(r))
 	switch {
@@ -216,10 +290,13 @@ func (s *Shop) checkoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, err
 		return nil, fmt.Errorf("%w: %w", pointcheckout.ErrNotFound, err)
 	case err != nil:
 		return nil, err
-	case o.Settled():
+	case o.TookMoney():
 		return nil, fmt.Errorf("%w: order %s: %w", pointcheckout.ErrInvalidRequest, o.ID, errAlreadyPaid)
 	case !o.Payable():
 		return nil, fmt.Errorf("%w: order %s: %w", pointcheckout.ErrInvalidRequest, o.ID, errNotPayable)
+	}
+	if err := s.ledger.CanStartAttempt(r.Context(), o.ID); err != nil {
+		return nil, err
 	}
 	req := &pointcheckout.CheckoutRequest{
 		OrderID: o.ID,
@@ -249,110 +326,4 @@ func (s *Shop) checkoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, err
 func (s *Shop) paymentError(r *http.Request, err error) {
 	s.log.LogAttrs(r.Context(), slog.LevelError, "payment error",
 		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-}
-
-// Sweep asks the API about every attempt older than ReconcileMinAge whose
-// final status the shop has not heard, replaced attempts included, and
-// applies what it learns: the way a payment whose shopper never came back
-// gets settled.
-//
-// Before asking, it cancels the open attempts of orders another attempt has
-// settled (see updateOrder); the sweep then records them as CANCELLED, or,
-// if the shopper paid one after all, as a second payment to refund.
-func (s *Shop) Sweep(ctx context.Context) (pointcheckout.ReconcileReport, error) {
-	refs, err := s.orders.openAttempts(ctx, s.cfg.Now().Add(-s.cfg.ReconcileMinAge), 100)
-	if err != nil || len(refs) == 0 {
-		return pointcheckout.ReconcileReport{}, err
-	}
-	seen := map[string]bool{}
-	for _, ref := range refs {
-		if ctx.Err() != nil {
-			break
-		}
-		if !seen[ref.OrderID] {
-			seen[ref.OrderID] = true
-			s.cancelOtherAttempts(ctx, ref.OrderID)
-		}
-	}
-	rep, err := s.pay.Reconcile(ctx, refs)
-	// Recorded even when ctx has ended, or the same attempts would come
-	// first again.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if merr := s.orders.markChecked(rctx, refs); merr != nil {
-		err = errors.Join(err, fmt.Errorf("shop: record the sweep: %w", merr))
-	}
-	return rep, err
-}
-
-// updateOrder is the shop's OrderUpdater: the order store's rules, and once
-// an update settles an order, its other open attempts are cancelled at the
-// gateway, so the shopper cannot pay a second time in a tab left open.
-func (s *Shop) updateOrder(ctx context.Context, u pointcheckout.Update) error {
-	if err := s.orders.UpdateOrder(ctx, u); err != nil {
-		return err
-	}
-	if settled(u.Status) {
-		// Not bounded by the shopper's request: the order is paid, and a
-		// cancel cut short would leave another attempt payable.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		s.cancelOtherAttempts(cctx, u.OrderID)
-	}
-	return nil
-}
-
-// cancelOtherAttempts cancels the open attempts of a settled order other
-// than the one that settled it, within ctx. A cancel that fails (the
-// gateway is down, or the shopper has just paid that attempt too) is only
-// logged: the next sweep tries again, and records whatever the attempt
-// became.
-func (s *Shop) cancelOtherAttempts(ctx context.Context, orderID string) {
-	o, err := s.orders.get(ctx, orderID)
-	if err != nil || !o.Settled() {
-		return
-	}
-	refs, err := s.orders.openAttemptsOf(ctx, orderID)
-	if err != nil {
-		s.log.Warn("open attempts", "order", orderID, "error", err)
-		return
-	}
-	for _, ref := range refs {
-		if ref.CheckoutID == o.CheckoutID || ctx.Err() != nil {
-			continue
-		}
-		if _, err := s.cfg.Client.CancelCheckout(ctx, ref.CheckoutID); err != nil {
-			s.log.Warn("cancel of a replaced attempt failed", "order", orderID, "checkout", ref.CheckoutID, "error", err)
-			continue
-		}
-		s.log.Info("replaced attempt cancelled", "order", orderID, "checkout", ref.CheckoutID)
-	}
-}
-
-// RunReconciler sweeps every interval until ctx ends.
-func (s *Shop) RunReconciler(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		sweepCtx, cancel := context.WithTimeout(ctx, every)
-		rep, err := s.Sweep(sweepCtx)
-		cancel()
-		switch {
-		case errors.Is(err, pointcheckout.ErrNotFound):
-			// Not an outage: the gateway has forgotten a checkout (a
-			// sandbox whose state was lost, say). Only the admin can
-			// close such an order.
-			s.log.Warn("reconcile: the gateway no longer knows some checkouts; close their orders on the admin page", "error", err)
-		case err != nil:
-			s.log.Error("reconcile", "error", err)
-		}
-		if rep.Checked > 0 {
-			s.log.Info("reconcile", "checked", rep.Checked, "final", rep.Final, "pending", rep.Pending, "errors", rep.Errors)
-		}
-	}
 }

@@ -77,6 +77,9 @@ func pathProblem(path string) string {
 // Cause says what is most likely wrong with the database file and what to
 // do about it.
 func (e *dbError) Cause() string {
+	if e.path == "SHOP_DATABASE_URL" {
+		return "the PostgreSQL database cannot be used (is the server running, and may this user create tables?): " + e.err.Error()
+	}
 	dir := filepath.Dir(e.path)
 	if cause := pathProblem(e.path); cause != "" {
 		return cause

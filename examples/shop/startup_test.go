@@ -59,9 +59,10 @@ func TestOpenDBNamesTheCause(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := openDB(context.Background(), tt.path)
-			if db != nil {
-				db.Close()
+			d, err := openSQLite(tt.path)
+			if err == nil {
+				err = d.migrate(context.Background())
+				d.db.Close()
 			}
 			require.Error(t, err)
 			de := &dbError{path: tt.path, err: err}

@@ -30,11 +30,11 @@ type pages struct {
 // are shown in loc, with its zone.
 func newPages(loc *time.Location) (*pages, error) {
 	funcs := template.FuncMap{
-		"when":          func(t time.Time) string { return when(t, loc) },
-		"isoTime":       func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
-		"statusClass":   statusClass,
-		"statusText":    statusText,
-		"gatewayStatus": gatewayStatus,
+		"when":        func(t time.Time) string { return when(t, loc) },
+		"isoTime":     func(t time.Time) string { return t.In(loc).Format(time.RFC3339) },
+		"statusClass": statusClass,
+		"statusText":  statusText,
+		"adminText":   adminText,
 	}
 	pageNames := []string{"home", "cart", "checkout", "redirect", "order", "orders", "result", "elsewhere", "confirming", "admin", "error"}
 	p := &pages{byName: make(map[string]*template.Template, len(pageNames))}
@@ -104,25 +104,17 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, log *slog.Logger,
 	buf.WriteTo(w)
 }
 
-// statusClass picks the badge colour of an order status.
-func statusClass(s pointcheckout.Status) string {
-	switch {
-	case s == "":
+// statusClass picks the badge colour of an order's payment state.
+func statusClass(s pointcheckout.PaymentState) string {
+	switch s {
+	case pointcheckout.PaymentNone, "":
 		return "none"
-	case s.IsPaid():
+	case pointcheckout.PaymentPaid, pointcheckout.PaymentAuthorized:
 		return "paid"
-	case s.IsFailed():
+	case pointcheckout.PaymentFailed, pointcheckout.PaymentCancelled, pointcheckout.PaymentExpired, pointcheckout.PaymentPaidTwice:
 		return "failed"
-	case s == pointcheckout.StatusPending || s == pointcheckout.StatusPendingConfirmation:
+	case pointcheckout.PaymentPending, pointcheckout.PaymentConfirming:
 		return "pending"
 	}
 	return "other"
-}
-
-// gatewayStatus is the badge text on the admin page: the gateway's status.
-func gatewayStatus(s pointcheckout.Status) string {
-	if s == "" {
-		return "NOT PAID ONLINE"
-	}
-	return s.String()
 }

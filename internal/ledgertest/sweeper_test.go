@@ -40,12 +40,22 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 		var (
 			ledgers  []*sqlledger.Ledger
 			sweepers []*sqlledger.Sweeper
+			// What OnClaim reported, across the instances.
+			claimMu sync.Mutex
+			claims  []string
 		)
+		onClaim := func(_ context.Context, _ time.Time, claimed []pointcheckout.Attempt) {
+			claimMu.Lock()
+			defer claimMu.Unlock()
+			for _, a := range claimed {
+				claims = append(claims, a.Ref.CheckoutID)
+			}
+		}
 		for range 3 {
 			l, _ := d.ledger(t, sqlledger.Config{Client: gw.Client(), Now: clk.Now})
 			ledgers = append(ledgers, l)
 			// Small batches, so the instances' claims interleave.
-			sweepers = append(sweepers, l.NewSweeper(handler(t, gw, l), sqlledger.SweeperConfig{Interval: interval, MinAge: time.Minute, Batch: 3}))
+			sweepers = append(sweepers, l.NewSweeper(handler(t, gw, l), sqlledger.SweeperConfig{Interval: interval, MinAge: time.Minute, Batch: 3, OnClaim: onClaim}))
 		}
 
 		var open []string
@@ -66,6 +76,7 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 		round := func(name string, want []string) {
 			t.Helper()
 			gw.ResetRequests()
+			claims = nil
 			var wg sync.WaitGroup
 			reports := make([]sqlledger.SweepReport, len(sweepers))
 			for i, sw := range sweepers {
@@ -94,6 +105,8 @@ func TestSweepersClaimEachAttemptOncePerRound(t *testing.T) {
 			sort.Strings(want)
 			assert.Equal(t, want, ids, "%s: the attempts asked about", name)
 			assert.Equal(t, len(want), claimed, "%s: claims", name)
+			sort.Strings(claims)
+			assert.Equal(t, want, claims, "%s: the attempts OnClaim was told of", name)
 			t.Logf("%s %s: %d open attempts claimed %v by the three sweepers", d.name, name, claimed, per)
 		}
 
@@ -185,9 +198,9 @@ func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
 		// of c first.
 		require.NoError(t, gw.Complete(b.CheckoutID, pointcheckout.StatusAuthorized))
 		require.NoError(t, gw.Complete(c.CheckoutID, pointcheckout.StatusPaid))
-		res, err := h.Resolve(ctx, c, pointcheckout.SourceReturn)
+		paid, err := h.Reconcile(ctx, []pointcheckout.Ref{c})
 		require.NoError(t, err)
-		require.Equal(t, pointcheckout.StatusPaid, res.Status)
+		require.Equal(t, 1, paid.Final, "c is paid")
 		assert.Equal(t, pointcheckout.StatusCancelled, status(a.CheckoutID))
 		assert.Equal(t, pointcheckout.StatusAuthorized, status(b.CheckoutID), "never an AUTHORIZED one")
 		assert.Equal(t, pointcheckout.StatusPaid, status(c.CheckoutID))
@@ -222,7 +235,7 @@ func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
 		require.NoError(t, l.UpdateOrder(ctx, pay(y)))
 		require.NoError(t, gw.Complete(y.CheckoutID, pointcheckout.StatusPaid))
 		gw.InjectFault(pointcheckouttest.EndpointCancel, 1, pointcheckouttest.StatusCode(503))
-		_, err = h.Resolve(ctx, y, pointcheckout.SourceNotify)
+		_, err = h.Reconcile(ctx, []pointcheckout.Ref{y})
 		require.NoError(t, err, "a failed cancel does not fail the update")
 		assert.Equal(t, pointcheckout.StatusPending, status(x.CheckoutID))
 		clk.Add(2 * sqlledger.DefaultSweepInterval)
@@ -244,7 +257,7 @@ func TestPaidOrderCancelsOtherAttempts(t *testing.T) {
 		require.NoError(t, keep.UpdateOrder(ctx, pay(p)))
 		require.NoError(t, keep.UpdateOrder(ctx, pay(q)))
 		require.NoError(t, gw.Complete(q.CheckoutID, pointcheckout.StatusPaid))
-		_, err = hk.Resolve(ctx, q, pointcheckout.SourceReturn)
+		_, err = hk.Reconcile(ctx, []pointcheckout.Ref{q})
 		require.NoError(t, err)
 		assert.Equal(t, pointcheckout.StatusPending, status(p.CheckoutID))
 	})
