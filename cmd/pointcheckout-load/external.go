@@ -37,12 +37,17 @@ type externalShop struct {
 // Products the shoppers buy, from the demo shop's catalog.
 var externalProducts = []string{"coffee", "dates", "saffron", "oud"}
 
-// orderPayPath is where the demo shop sends a card order after checkout.
-var orderPayPath = regexp.MustCompile(`^/orders/(SO-[A-Z0-9]+)/pay$`)
+// orderPayPath is where the demo shop sends a card order after checkout;
+// orderLink is an order on the shopper's list of orders.
+var (
+	orderPayPath = regexp.MustCompile(`^/orders/(SO-[A-Z0-9]+)/pay$`)
+	orderLink    = regexp.MustCompile(`href="/orders/(SO-[A-Z0-9]+)"`)
+)
 
 // externalRetries is how often a shopper tries a step again after the
-// shop answered an error (an instance gone, say), as a person would.
-const externalRetries = 5
+// shop answered an error (an instance gone, a payment that could not be
+// started while the gateway fails), as a person would.
+const externalRetries = 10
 
 // shopFlow runs flow number i through the demo shop's pages: cart,
 // checkout form, /pay, the hosted payment page, the return and the
@@ -84,6 +89,16 @@ func (s *shopper) shopFlow(ctx context.Context, i int) error {
 		return fmt.Errorf("checkout: %w", err)
 	}
 	m := orderPayPath.FindStringSubmatch(placed.location)
+	if m == nil && placed.location == "/cart" {
+		// An instance placed the order (and emptied the cart) but died
+		// before it answered; the retry found an empty cart. The order is
+		// on the shopper's list, as a person would find it.
+		list, err := b.retry(func() (answer, error) { return b.get(shop + "/orders") }, http.StatusOK)
+		if err != nil {
+			return fmt.Errorf("orders: %w", err)
+		}
+		m = orderLink.FindStringSubmatch(list.body)
+	}
 	if m == nil {
 		return fmt.Errorf("checkout: sent to %q, not to an order's payment", placed.location)
 	}

@@ -256,10 +256,10 @@ func TestRunFaultRateAndInspect(t *testing.T) {
 	assert.Equal(t, n, total, "every request met a fault: %v", stats.Faults)
 	assert.Equal(t, served, stats.Faults["delay 1ms"])
 
-	var errs syncBuffer
-	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-inspect", "0.0.0.0:0"}, &syncBuffer{}, &errs)
+	var errs shoptest.LogBuffer
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-inspect", "0.0.0.0:0"}, &shoptest.LogBuffer{}, &errs)
 	assert.ErrorContains(t, err, "want a loopback address")
-	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-fault-rate", "2"}, &syncBuffer{}, &errs)
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-fault-rate", "2"}, &shoptest.LogBuffer{}, &errs)
 	assert.ErrorContains(t, err, "fault rate")
 }
 
