@@ -186,11 +186,19 @@ func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := f(tx); err != nil {
+	err = f(tx)
+	if err != nil {
 		_ = tx.Rollback()
-		return err
+	} else {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	// A context that ends midway makes database/sql roll back on its own,
+	// and the next statement or the commit answers ErrTxDone; the cause is
+	// the context.
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 // apply is the update's transaction: lock the order, read its attempts,
