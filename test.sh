@@ -8,6 +8,7 @@
 #   SECOND_GO=go1.27.3  the other supported Go release ("" skips it)
 #   FUZZ_GO=go1.27.3    the Go release that runs the fuzz targets ("" uses
 #                       the default one)
+#   FUZZJOBS=2          how many fuzz targets run at once (default: the cores)
 set -euo pipefail
 cd "$(dirname "$0")"
 # Each module is checked with its own go.mod, as a user gets it; go.work is
@@ -25,6 +26,8 @@ FUZZ_GO=${FUZZ_GO-go1.27.3}
 # loopback HTTP otherwise takes most of the fuzzing time: FuzzNotifyHandler
 # ran 17k inputs in 30s with the default and 298k with 2s.
 FUZZMINIMIZE=2s
+# How many fuzz targets run at once, each with one worker.
+FUZZJOBS=${FUZZJOBS:-$(nproc)}
 STATICCHECK=(go run honnef.co/go/tools/cmd/staticcheck@v0.8.2)
 modules=(. specconformance internal/ledgertest pcgin pcecho examples/shop examples/minishop examples/gin examples/echo examples/chi)
 
@@ -45,16 +48,30 @@ for m in "${modules[@]}"; do
 done
 
 if [ "$FUZZTIME" != 0 ]; then
-	# Each target of each package of each module, one at a time (go test
-	# -fuzz takes exactly one target and one package).
+	# Each target of each package of each module (go test -fuzz takes exactly
+	# one target and one package), FUZZJOBS at a time with one worker each:
+	# the cores are shared out instead of every target waiting its turn.
+	fuzzlog=$(mktemp -d)
+	trap 'rm -rf "$fuzzlog"' EXIT
+	n=0
 	for m in "${modules[@]}"; do
 		for dir in $(cd "$m" && go list -f '{{.Dir}}' ./...); do
 			for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
+				while [ "$(jobs -rp | wc -l)" -ge "$FUZZJOBS" ]; do wait -n || true; done
+				n=$((n + 1))
 				rel=${dir#"$PWD"} && rel=${rel#/}
-				echo "== fuzz $target in ${rel:-.} for $FUZZTIME"
-				(cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZE" .) || failed+=("fuzz $target")
+				(
+					echo "== fuzz $target in ${rel:-.} for $FUZZTIME"
+					cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZE" -parallel 1 . 2>&1 ||
+						echo "fuzz $target" >"$fuzzlog/$n.failed"
+				) >"$fuzzlog/$n.log" &
 			done
 		done
+	done
+	wait
+	for i in $(seq 1 "$n"); do
+		cat "$fuzzlog/$i.log"
+		[ -e "$fuzzlog/$i.failed" ] && failed+=("$(cat "$fuzzlog/$i.failed")")
 	done
 fi
 
