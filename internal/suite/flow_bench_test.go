@@ -68,58 +68,115 @@ func BenchmarkFlow(b *testing.B) {
 // runFlows drives b.N flows, one new shopper (cookie jar) each, over one
 // keep-alive transport, and checks each ends in the 303 to /thanks.
 func runFlows(b *testing.B, gw *pointcheckouttest.Server, shopURL string, ids *orderIndex) {
-	var dials atomic.Int64
+	f := newFlows(b, gw, shopURL, ids)
+	defer f.close()
+	b.ReportAllocs()
+	for b.Loop() {
+		f.one()
+	}
+}
+
+// BenchmarkFlowRatio runs the two sides of BenchmarkFlow in alternating
+// rounds of flowRound flows and compares the fastest round of each, so that
+// load from other processes, which drifts over seconds, does not decide the
+// comparison. Metrics: package/handwritten (time per flow), and each side's
+// microseconds per flow in its fastest round.
+func BenchmarkFlowRatio(b *testing.B) {
+	pkg := newPackageShop(b)
+	gw := shoptest.NewGateway(b, pointcheckouttest.WithClock(shoptest.NewClock().Now))
+	hw := newHandwrittenShop(gw)
+	defer hw.close()
+	sides := [2]*flows{newFlows(b, pkg.Gateway, pkg.URL, pkg.ids), newFlows(b, gw, hw.srv.URL, hw.ids)}
+	defer sides[0].close()
+	defer sides[1].close()
+	best := [2]time.Duration{1 << 62, 1 << 62}
+	for b.Loop() {
+		for i, f := range sides {
+			start := time.Now()
+			for range flowRound {
+				f.one()
+			}
+			best[i] = min(best[i], time.Since(start))
+		}
+	}
+	b.ReportMetric(float64(best[0])/float64(best[1]), "package/handwritten")
+	b.ReportMetric(float64(best[0].Microseconds())/flowRound, "µs/package")
+	b.ReportMetric(float64(best[1].Microseconds())/flowRound, "µs/handwritten")
+	b.ReportMetric(0, "ns/op")
+}
+
+// flowRound is how many flows one timed round of BenchmarkFlowRatio runs.
+const flowRound = 16
+
+// flows runs complete payments against one shop.
+type flows struct {
+	b       *testing.B
+	gw      *pointcheckouttest.Server
+	shopURL string
+	ids     *orderIndex
+	tr      *http.Transport
+	dials   atomic.Int64
+	n       int
+}
+
+func newFlows(b *testing.B, gw *pointcheckouttest.Server, shopURL string, ids *orderIndex) *flows {
+	f := &flows{b: b, gw: gw, shopURL: shopURL, ids: ids}
 	dialer := &net.Dialer{}
-	tr := &http.Transport{
+	f.tr = &http.Transport{
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     time.Minute,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dials.Add(1)
+			f.dials.Add(1)
 			return dialer.DialContext(ctx, network, addr)
 		},
 	}
-	defer tr.CloseIdleConnections()
-	var n int
-	b.ReportAllocs()
-	for b.Loop() {
-		n++
-		order := "BENCH-" + strconv.Itoa(n)
-		jar, _ := cookiejar.New(nil)
-		shopper := &http.Client{
-			Transport:     tr,
-			Jar:           jar,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-		// The shopper posts the shop's checkout form.
-		req, _ := http.NewRequest(http.MethodPost, shopURL+"/pay", strings.NewReader("order="+order))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		if loc := expect303(b, shopper, req); !strings.HasPrefix(loc, gw.URL+"/checkout/") {
-			b.Fatalf("pay sent the shopper to %q", loc)
-		}
-		// The shopper pays on the gateway's page (simulated), which sends
-		// them back to the return URL the shop gave it.
-		id := ids.get(order)
-		if err := gw.Complete(id, pointcheckout.StatusPaid); err != nil {
-			b.Fatal(err)
-		}
-		co, _ := gw.Checkout(id)
-		req, _ = http.NewRequest(http.MethodGet, co.ReturnURL, nil)
-		if loc := expect303(b, shopper, req); loc != "/thanks" {
-			b.Fatalf("return sent the shopper to %q", loc)
-		}
-		// Keep the live heap flat: the sandbox remembers every checkout
-		// and request, and a heap that grows with b.N makes every GC
-		// cycle dearer, charging the side that allocates more twice.
-		ids.forget(order)
-		if n%resetEvery == 0 {
-			gw.Reset()
-		}
+	return f
+}
+
+// one runs one flow: a new shopper pays and comes back.
+func (f *flows) one() {
+	b := f.b
+	f.n++
+	order := "BENCH-" + strconv.Itoa(f.n)
+	jar, _ := cookiejar.New(nil)
+	shopper := &http.Client{
+		Transport:     f.tr,
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	// Both sides must have kept their connections alive, or the
-	// comparison would measure TCP handshakes.
-	if d, g := dials.Load(), gw.ConnectionsOpened(); d > 2 || g > 4 {
-		b.Fatalf("keep-alive broken: %d connections to the shop, %d to the sandbox in %d flows", d, g, n)
+	// The shopper posts the shop's checkout form.
+	req, _ := http.NewRequest(http.MethodPost, f.shopURL+"/pay", strings.NewReader("order="+order))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if loc := expect303(b, shopper, req); !strings.HasPrefix(loc, f.gw.URL+"/checkout/") {
+		b.Fatalf("pay sent the shopper to %q", loc)
+	}
+	// The shopper pays on the gateway's page (simulated), which sends
+	// them back to the return URL the shop gave it.
+	id := f.ids.get(order)
+	if err := f.gw.Complete(id, pointcheckout.StatusPaid); err != nil {
+		b.Fatal(err)
+	}
+	co, _ := f.gw.Checkout(id)
+	req, _ = http.NewRequest(http.MethodGet, co.ReturnURL, nil)
+	if loc := expect303(b, shopper, req); loc != "/thanks" {
+		b.Fatalf("return sent the shopper to %q", loc)
+	}
+	// Keep the live heap flat: the sandbox remembers every checkout
+	// and request, and a heap that grows with b.N makes every GC
+	// cycle dearer, charging the side that allocates more twice.
+	f.ids.forget(order)
+	if f.n%resetEvery == 0 {
+		f.gw.Reset()
+	}
+}
+
+// close checks that both sides kept their connections alive (or the
+// comparison would measure TCP handshakes) and closes them.
+func (f *flows) close() {
+	defer f.tr.CloseIdleConnections()
+	if d, g := f.dials.Load(), f.gw.ConnectionsOpened(); d > 2 || g > 4 {
+		f.b.Fatalf("keep-alive broken: %d connections to the shop, %d to the sandbox in %d flows", d, g, f.n)
 	}
 }
 
