@@ -3,6 +3,7 @@ package pointcheckout
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,8 +18,8 @@ func newFlights() *flights {
 }
 
 // TestFlightsShareOneCall: callers asking at once share one call and its
-// value; the call runs detached, so the first caller giving up does not
-// cancel it for the others.
+// value; the call is detached from its first caller's cancellation, so a
+// shopper who gives up does not cancel it for the others.
 func TestFlightsShareOneCall(t *testing.T) {
 	g := newFlights()
 	var calls atomic.Int32
@@ -41,21 +42,25 @@ func TestFlightsShareOneCall(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	var wg sync.WaitGroup
+	var joined atomic.Int32
 	got := make([]string, 20)
 	for i := range got {
 		wg.Go(func() {
+			joined.Add(1)
 			v, err := g.do(context.Background(), "k", 0, fn)
 			if assert.NoError(t, err) {
 				got[i] = v.co.ID
 			}
 		})
 	}
-	cancel()
-	assert.ErrorIs(t, <-firstDone, context.Canceled, "the first caller stops waiting")
-	// Let the joiners reach the wait before the call ends.
+	for joined.Load() < int32(len(got)) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel() // the first shopper gives up: the call goes on
 	time.Sleep(20 * time.Millisecond)
 	close(release)
 	wg.Wait()
+	assert.NoError(t, <-firstDone, "the call was not cancelled with its first caller")
 	for _, id := range got {
 		assert.Equal(t, "1", id)
 	}
@@ -103,19 +108,17 @@ func TestFlightsReuse(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, int32(6), calls.Load(), "an error is never reused")
 
-	hang := make(chan struct{})
-	defer close(hang)
-	hung := func(context.Context, *Status) (flightValue, error) {
-		<-hang
-		return flightValue{}, nil
+	// A call is bounded by its first caller's deadline.
+	hung := func(ctx context.Context, _ *Status) (flightValue, error) {
+		<-ctx.Done()
+		return flightValue{}, ctx.Err()
 	}
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
 	_, err = g.do(short, "h", 0, hung)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	now = now.Add(2 * time.Second)
 	_, err = g.do(ctx, "h", 0, pending)
-	assert.NoError(t, err, "a call hung past join is replaced")
+	assert.NoError(t, err, "a call cut short is not reused")
 }
 
 // TestFlightsRememberWhatWasReported: the status a call reported carries
@@ -135,16 +138,43 @@ func TestFlightsRememberWhatWasReported(t *testing.T) {
 	assert.Equal(t, []Status{"", StatusPendingConfirmation, StatusPendingConfirmation}, seen)
 }
 
-// TestFlightsForget: a finished entry is dropped after retain.
+// TestFlightsForget: finished entries older than retain are dropped once
+// the map has grown, so it stays within twice what is live.
 func TestFlightsForget(t *testing.T) {
-	g := &flights{timeout: time.Minute, retain: 10 * time.Millisecond, join: time.Minute, now: time.Now}
-	_, err := g.do(context.Background(), "k", 0, func(context.Context, *Status) (flightValue, error) {
-		return flightValue{co: &Checkout{}}, nil
-	})
+	now := time.Unix(1000, 0)
+	g := &flights{timeout: time.Minute, retain: time.Second, join: time.Minute, now: func() time.Time { return now }}
+	call := func(context.Context, *Status) (flightValue, error) { return flightValue{co: &Checkout{}}, nil }
+	for i := range minSweep {
+		_, err := g.do(context.Background(), strconv.Itoa(i), 0, call)
+		require.NoError(t, err)
+	}
+	assert.Len(t, g.m, minSweep, "all still within retain")
+	now = now.Add(2 * time.Second)
+	_, err := g.do(context.Background(), "new", 0, call)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return len(g.m) == 0
-	}, 5*time.Second, 5*time.Millisecond)
+	assert.Len(t, g.m, 1, "the old ones are gone")
+}
+
+// TestFlightsJoinerAsksAgain: a joiner whose time is not up when the first
+// caller's deadline cuts the call short makes its own call.
+func TestFlightsJoinerAsksAgain(t *testing.T) {
+	g := newFlights()
+	started := make(chan struct{})
+	var calls atomic.Int32
+	fn := func(ctx context.Context, _ *Status) (flightValue, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-ctx.Done()
+			return flightValue{}, ctx.Err()
+		}
+		return flightValue{co: &Checkout{ID: "2"}, final: true, fresh: time.Minute}, nil
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	go func() { _, _ = g.do(short, "k", 0, fn) }()
+	<-started
+	v, err := g.do(context.Background(), "k", 0, fn)
+	require.NoError(t, err)
+	assert.Equal(t, "2", v.co.ID)
+	assert.Equal(t, int32(2), calls.Load())
 }

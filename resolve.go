@@ -94,9 +94,13 @@ func (h *Handler) check(ctx context.Context, ref Ref, src Source, reuse time.Dur
 		// A final status goes to the updater once per call; a status that
 		// only says "still confirming" once per instance.
 		if co.Status.IsFinal() || (co.Status == StatusPendingConfirmation && co.Status != *reported) {
-			ref := ref
 			u := Update{OrderID: ref.OrderID, CheckoutID: co.ID, RequestID: ref.RequestID, Status: co.Status, Amount: co.Amount, Ref: ref, Checkout: co, Source: src}
-			if err := h.cfg.Updater.UpdateOrder(ctx, u); err != nil {
+			// The gateway has spoken: recording it is not bound by the
+			// time a return may spend on the gateway.
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
+			err := h.cfg.Updater.UpdateOrder(uctx, u)
+			cancel()
+			if err != nil {
 				return flightValue{}, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
 			}
 			*reported = co.Status
