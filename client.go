@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -86,8 +87,10 @@ const (
 	// maxLookupTimeout bounds the requestId lookup after a create call
 	// whose outcome is unknown; it runs even if the caller gave up.
 	maxLookupTimeout = 5 * time.Second
-	// maxBody bounds how much of an answer is read.
-	maxBody = 1 << 20
+	// maxBody bounds how much of an answer is read; maxPooledBuffer how
+	// large a read buffer may be to be reused.
+	maxBody         = 1 << 20
+	maxPooledBuffer = 64 << 10
 	// orderPageSize and maxOrderPages bound FindByOrderID.
 	orderPageSize = 50
 	maxOrderPages = 20
@@ -121,6 +124,8 @@ type Client struct {
 	maxRetries int
 	baseDelay  time.Duration
 	maxDelay   time.Duration
+	// bufs recycles the buffers answers are read into.
+	bufs sync.Pool
 	// twoDecimals refuses a non-zero third decimal (not ThreeDecimalAmounts).
 	twoDecimals bool
 	log         *slog.Logger

@@ -244,7 +244,9 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Status: http.StatusInternalServerError, Message: "The payment could not be started."})
 		return
 	}
-	h.cfg.Logger.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
+	if h.cfg.Logger.Enabled(ctx, slog.LevelInfo) {
+		h.cfg.Logger.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
+	}
 	http.Redirect(w, r, co.RedirectURL, http.StatusSeeOther)
 }
 

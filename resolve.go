@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -104,7 +105,9 @@ func (h *Handler) check(ctx context.Context, ref Ref, src Source, reuse time.Dur
 				return flightValue{}, fmt.Errorf("%w: %w", ErrUpdateFailed, err)
 			}
 			*reported = co.Status
-			h.cfg.Logger.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
+			if h.cfg.Logger.Enabled(ctx, slog.LevelInfo) {
+				h.cfg.Logger.InfoContext(ctx, "pointcheckout: order updated", "order_id", ref.OrderID, "checkout_id", co.ID, "status", co.Status, "source", src)
+			}
 		}
 		return flightValue{co: co, final: co.Status.IsFinal(), fresh: fresh}, nil
 	})

@@ -104,9 +104,8 @@ func TestConfigAndClientNeverShowTheSecret(t *testing.T) {
 	type app struct {
 		cfg pc.ClientConfig
 		c   *pc.Client
-		cv  pc.Client
 	}
-	values := map[string]any{"ClientConfig": cfg, "*ClientConfig": &cfg, "*Client": c, "Client": *c, "app": app{cfg, c, *c}}
+	values := map[string]any{"ClientConfig": cfg, "*ClientConfig": &cfg, "*Client": c, "app": app{cfg, c}, "*app": &app{cfg, c}}
 	for name, v := range values {
 		for f, out := range formats(v) {
 			assert.Empty(t, leaks(out), "%s with %s: %s", name, f, out)

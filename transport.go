@@ -133,6 +133,9 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 func (c *Client) attempt(ctx context.Context, cl *call, n int, out any) (time.Duration, error) {
 	start := time.Now()
 	status, retryAfter, err := c.send(ctx, cl, out)
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return retryAfter, err // no record to build
+	}
 	attrs := []slog.Attr{
 		slog.String("op", cl.op), slog.String("checkout_id", cl.checkoutID),
 		slog.Int("status", status), slog.Int("attempt", n), slog.Duration("duration", time.Since(start)),
@@ -191,7 +194,20 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (status int, retry
 	if status == http.StatusTooManyRequests {
 		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	// Answers are read into pooled buffers: decoding copies out what it
+	// keeps, so a buffer is free again once send returns.
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			c.bufs.Put(buf)
+		}
+	}()
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	raw := buf.Bytes()
 	if err != nil {
 		return status, retryAfter, &transportError{api: APIError{Op: cl.op, Message: fmt.Sprintf("answer (HTTP %d) cut short", status)}, cause: err}
 	}
