@@ -82,3 +82,13 @@ func TestDialectString(t *testing.T) {
 		}
 	}
 }
+
+func TestRebind(t *testing.T) {
+	const q = "UPDATE t SET a = ?, b = ? WHERE id = ?"
+	if got := SQLite.Rebind(q); got != q {
+		t.Errorf("SQLite: %q", got)
+	}
+	if got, want := PostgreSQL.Rebind(q), "UPDATE t SET a = $1, b = $2 WHERE id = $3"; got != want {
+		t.Errorf("PostgreSQL: %q, want %q", got, want)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
-	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL through database/sql, registered as "pgx"
@@ -25,22 +24,7 @@ type database struct {
 // sql writes a statement for the database: PostgreSQL's numbered
 // parameters in place of ? (the shop's statements hold no other question
 // mark).
-func (d database) sql(s string) string {
-	if d.dialect != sqlledger.PostgreSQL {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (d database) sql(s string) string { return d.dialect.Rebind(s) }
 
 // migrations are the versions of the shop's own tables (the ledger keeps
 // its own, see sqlledger.Ledger.Migrate); migrate applies those a database
