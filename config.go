@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Config configures a Handler. Client, Orders, Updater and Keys are required.
+// Config configures a Handler. Client, Orders, Updater and Keys are
+// required; README.md's Configuration table gives every default.
 type Config struct {
 	// Client talks to the Merchant API.
 	Client *Client
@@ -16,63 +17,48 @@ type Config struct {
 	Orders OrdersFunc
 	// Updater receives every verified update.
 	Updater OrderUpdater
-	// Refs finds recorded Refs for /pay/notify and for returns without the
-	// cookie. If nil and Updater implements RefFinder, Updater is used; with
-	// neither, /pay/notify answers 501.
+	// Refs finds recorded Refs for notifications and cookieless returns;
+	// default the Updater if it is one (else /pay/notify answers 501).
 	Refs RefFinder
-	// Keys sign and encrypt the checkout cookie, the return token and the
-	// result cookie. The first pair encodes; all pairs decode, so a new pair
-	// can be put first without logging anyone out. Every instance behind a
-	// load balancer needs the same keys.
+	// Keys seal the cookies and the return token; the first pair seals,
+	// all open. Every instance needs the same keys.
 	Keys []KeyPair
-	// Store keeps the shopper's Ref between /pay and /pay/return. The
-	// default keeps it in a signed, encrypted cookie (see Cookie).
+	// Store keeps the shopper's Ref between /pay and the return; default
+	// a signed, encrypted cookie.
 	Store Store
 	// Cookie tunes the default Store's cookie; its Path defaults to Prefix.
 	Cookie CookieOptions
-	// ReturnBaseURL is the shop's public origin, such as
-	// "https://shop.example.com", used to build the return URL. It is
-	// required (and must be https for a live environment) unless the
-	// gateway is on loopback, as the sandbox is; then it defaults to the
-	// origin of each /pay request.
+	// ReturnBaseURL is the shop's public origin ("https://shop.example.com");
+	// required unless the gateway is on loopback, https in live.
 	ReturnBaseURL string
 	// Prefix is where the routes live: Prefix, Prefix+"/return" and
 	// Prefix+"/notify". Default "/pay".
 	Prefix string
 	// SuccessURL and FailureURL are where the default OnResult sends the
-	// shopper (paths on this site). Default "/".
+	// shopper: canonical paths on this site. Default "/".
 	SuccessURL, FailureURL string
-	// OnResult answers the shopper once a final status is recorded and the
-	// Result stored in a short-lived signed cookie (see ResultFromContext).
-	// The default redirects (303) to SuccessURL when Result.Succeeded, else
-	// to FailureURL.
+	// OnResult answers the shopper once a final status is recorded (the
+	// Result is in the result cookie); default a 303 to SuccessURL or FailureURL.
 	OnResult func(w http.ResponseWriter, r *http.Request, res Result)
-	// OnError is told of failures worth an alert: verification mismatches
-	// (ErrVerification), tampered references (ErrInvalidRef), refused
-	// redirects and updater errors. It must not write to the response.
+	// OnError is told of failures worth an alert (ErrVerification,
+	// ErrInvalidRef, updater errors); it must not write to the response.
 	OnError func(r *http.Request, err error)
-	// RenderPage replaces the default HTML pages (confirming, error). It
-	// must write the status code it is given.
+	// RenderPage draws the confirming and error pages; it must write the
+	// status code it is given. Default: built-in pages.
 	RenderPage func(w http.ResponseWriter, r *http.Request, p Page)
-	// Logger receives structured logs; nil means slog.Default(). Logs never
-	// hold credentials, cookie values or tokens.
+	// Logger receives structured logs, never credentials, cookies or
+	// tokens; default slog.Default().
 	Logger *slog.Logger
-	// PollTimeout is how long /pay/return waits for a PENDING checkout to
-	// settle before showing the confirming page (default 3s; negative: no
-	// waiting). PollInterval is the pause between polls (default 500ms).
+	// PollTimeout is how long a return waits for a pending checkout (3s;
+	// negative: no waiting), PollInterval the pause between polls (500ms).
 	PollTimeout, PollInterval time.Duration
-	// ReturnTimeout bounds the time /pay/return spends asking the gateway,
-	// the client's retries and the polling included. When it passes, the
-	// shopper sees the self-refreshing confirming page and the order is
-	// left as it is: a hung gateway never keeps the shopper staring at a
-	// blank tab until a proxy in front of the shop gives up. Default 10s;
-	// never shorter than PollTimeout.
+	// ReturnTimeout bounds a return's time on the gateway, after which the
+	// shopper sees the confirming page (10s, at least PollTimeout).
 	ReturnTimeout time.Duration
-	// RefreshAfter is how soon the confirming page reloads itself
-	// (default 3s).
+	// RefreshAfter is how soon the confirming page reloads itself (3s).
 	RefreshAfter time.Duration
-	// AllowedRedirectHosts are the hosts a checkout's redirectUrl may point
-	// to. Default: the Client environment's PaymentHosts.
+	// AllowedRedirectHosts are the hosts a redirectUrl may point to;
+	// default the Client environment's PaymentHosts.
 	AllowedRedirectHosts []string
 }
 
