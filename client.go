@@ -20,32 +20,23 @@ import (
 type ClientConfig struct {
 	// Key is the API key.
 	Key string
-	// Secret is the API secret; it is only ever written into the request
-	// header that the Environment names.
+	// Secret is the API secret, sent only in the credential headers.
 	Secret Secret
-	// Environment says where the API is; see TestEnvironment and
-	// CustomEnvironment.
+	// Environment says where the API is (see PaymenntTestEnvironment).
 	Environment Environment
-	// HTTPClient, if set, sends the requests (its Transport, Jar and
-	// Timeout are kept); the client refuses to follow redirects in any
-	// case, because the secret travels in a custom header that Go would
-	// forward to any host a redirect names. Nil means a dedicated,
-	// keep-alive tuned transport.
+	// HTTPClient sends the requests if set (redirects are never followed,
+	// whatever it says); default a keep-alive tuned transport.
 	HTTPClient *http.Client
 	// Timeout bounds each attempt (default 15s).
 	Timeout time.Duration
-	// MaxRetries is how often a read (get, find) is retried after a
-	// network error, a 5xx or a 429: 0 means the default of 3, a negative
-	// value means never. Creating, cancelling and refunding are never
-	// retried.
+	// MaxRetries is how often a read is retried after a network error, a
+	// 5xx or a 429: 0 means 3, negative never. Writes are never retried.
 	MaxRetries int
-	// RetryBaseDelay is the first backoff step (default 100ms); the delay
-	// doubles per attempt up to 2s (or RetryBaseDelay if larger), with
-	// full jitter.
+	// RetryBaseDelay is the first backoff step (default 100ms), doubled
+	// per attempt up to 2s, with full jitter.
 	RetryBaseDelay time.Duration
-	// ThreeDecimalAmounts lets amounts of three-decimal currencies (BHD,
-	// KWD, OMR, JOD) carry a non-zero third decimal. Off by default: such an
-	// amount is refused before any network call (see SECURITY.md).
+	// ThreeDecimalAmounts lets amounts in BHD, KWD, OMR or JOD carry a
+	// non-zero third decimal; by default they are refused before any call.
 	ThreeDecimalAmounts bool
 	// Logger receives a Debug record per API call and a Warn record per
 	// retry; nil discards them.

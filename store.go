@@ -112,25 +112,20 @@ const (
 
 // CookieOptions tunes the cookie. The zero value is the safe default.
 type CookieOptions struct {
-	// Name of the cookie; default DefaultCookieName. It is part of the
-	// signature, so values sealed under other names never load.
+	// Name of the cookie, part of its signature; default DefaultCookieName.
 	Name string
 	// Path of the cookie; default "/".
 	Path string
 	// Domain of the cookie; default none (the exact host).
 	Domain string
-	// MaxAge bounds the cookie's life in the browser and, through the
-	// signed timestamp, on the server; whole seconds, default
-	// DefaultCookieMaxAge, at most MaxCookieMaxAge.
+	// MaxAge bounds the cookie's life, in the browser and by its signed
+	// timestamp; default DefaultCookieMaxAge, at most MaxCookieMaxAge.
 	MaxAge time.Duration
-	// Secure sets the Secure attribute on every request, also plain-http
-	// ones: for a site behind a TLS proxy that forwards nothing. Without
-	// it, https requests (or X-Forwarded-Proto: https) get Secure, and so
-	// does plain http to any host but loopback.
+	// Secure sets the Secure attribute on every request; without it only
+	// plain http to a loopback host goes without.
 	Secure bool
-	// AllowInsecure drops the Secure attribute on plain-http requests to
-	// any host, for development hosts that are not loopback (a LAN
-	// address, a container name). Secure wins over it.
+	// AllowInsecure drops Secure on plain http to any host (a development
+	// host on the LAN); Secure wins over it.
 	AllowInsecure bool
 }
 
