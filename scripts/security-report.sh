@@ -34,8 +34,10 @@ large=false
 if [ "$SOAK_LARGE" != 0 ]; then
 	echo "== soak, $SOAK_LARGE flows" >&2
 	: >"$work/large"
-	SECURITY_REPORT="$work/large" go test -count=1 -run '^TestSoak$' \
-		-soak.flows="$SOAK_LARGE" -soak.concurrency=200 ./internal/suite >&2
+	# The package comes before the soak's flags: go test passes the first
+	# flag it does not know, and everything after it, to the test binary.
+	SECURITY_REPORT="$work/large" go test -count=1 -run '^TestSoak$' ./internal/suite \
+		-soak.flows="$SOAK_LARGE" -soak.concurrency=200 >&2
 	large=true
 fi
 
