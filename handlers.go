@@ -226,6 +226,19 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
 		return
 	}
+	// The create's answer (or, when it was lost, a search) names the
+	// checkout; only a get of that id whose answer matches the Ref makes
+	// it the attempt's, as on every other path. A wrong id recorded here
+	// would leave the real payment unrecorded.
+	if err := h.confirm(ctx, ref); err != nil {
+		if errors.Is(err, ErrVerification) || errors.Is(err, ErrNotFound) {
+			h.security(r, "created checkout not confirmed by the gateway", err, "order_id", ref.OrderID, "checkout_id", co.ID)
+		} else {
+			h.fail(r, "pointcheckout: confirming the created checkout failed", err, "order_id", ref.OrderID, "checkout_id", co.ID)
+		}
+		h.page(w, r, Page{Status: http.StatusBadGateway, Message: "The payment could not be started. Nothing was charged; please try again."})
+		return
+	}
 	if err := h.checkRedirect(co.RedirectURL); err != nil {
 		h.security(r, "payment page URL refused", err, "order_id", ref.OrderID, "checkout_id", co.ID)
 		h.cancelQuietly(ctx, co.ID)
@@ -248,6 +261,15 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Logger.InfoContext(ctx, "pointcheckout: checkout created", "order_id", ref.OrderID, "checkout_id", co.ID, "request_id", ref.RequestID, "amount", ref.Amount)
 	}
 	http.Redirect(w, r, co.RedirectURL, http.StatusSeeOther)
+}
+
+// confirm gets ref's checkout and verifies the answer against ref.
+func (h *Handler) confirm(ctx context.Context, ref Ref) error {
+	co, err := h.cfg.Client.GetCheckout(ctx, ref.CheckoutID)
+	if err != nil {
+		return err
+	}
+	return verify(ref, co)
 }
 
 // because adds the cause of a 500 to a page's message when the gateway is on

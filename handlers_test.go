@@ -594,3 +594,48 @@ func TestProgrammerErrorsAreLoggedByDefault(t *testing.T) {
 	assert.Contains(t, buf.String(), "level=ERROR")
 	assert.Contains(t, buf.String(), "no order id")
 }
+
+// TestPayConfirmsTheCreatedCheckout: the checkout id the create's answer
+// (or, when it was lost, a search) names becomes the attempt's only when a
+// get of that id answers a checkout matching the Ref; otherwise nothing is
+// recorded and the shopper is not sent to pay, so no payment can land under
+// an id the shop never confirmed.
+func TestPayConfirmsTheCreatedCheckout(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults func(gw *pointcheckouttest.Server)
+		status int
+	}{
+		{"the create answers another id", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.WrongCheckoutID())
+		}, http.StatusBadGateway},
+		{"the create's answer is lost and the search names another id", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.DropAfterCommit())
+			gw.InjectFault(pointcheckouttest.EndpointFind, 10, pointcheckouttest.WrongCheckoutID())
+		}, http.StatusBadGateway},
+		{"the confirming get fails", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.StatusCode(http.StatusServiceUnavailable))
+		}, http.StatusBadGateway},
+		{"the create's answer is lost and found by the search", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.DropAfterCommit())
+		}, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := shoptest.New(t, shoptest.Options{})
+			tt.faults(s.Gateway)
+			got := s.Pay(s.Browser(), "ORD-1")
+			require.Equal(t, tt.status, got.Status, got.Body)
+			created := s.Gateway.Checkouts()
+			require.Len(t, created, 1)
+			updates := s.Updates.List()
+			if tt.status != http.StatusSeeOther {
+				assert.Empty(t, updates, "nothing recorded under an unconfirmed id")
+				return
+			}
+			require.Len(t, updates, 1)
+			assert.Equal(t, created[0].ID, updates[0].CheckoutID)
+			assert.Equal(t, 1, shoptest.EndpointRequests(s.Gateway, pointcheckouttest.EndpointGet), "one get confirms the checkout")
+		})
+	}
+}

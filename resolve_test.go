@@ -173,6 +173,7 @@ func TestAnswersReadTolerantlyVerifiedStrictly(t *testing.T) {
 			s := shoptest.New(t, shoptest.Options{})
 			b := s.Browser()
 			back, _ := s.CheckoutAndPay(b, tt.order, pointcheckouttest.CardPaid, "pay")
+			s.Gateway.ResetRequests()
 			s.Gateway.InjectFault(pointcheckouttest.EndpointGet, 1, tt.fault)
 			got := b.Get(back.Location)
 			require.Equal(t, tt.status, got.Status, got.Body)
