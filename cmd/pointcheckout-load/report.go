@@ -61,8 +61,9 @@ type report struct {
 	PaidChanges int `json:"paid_changes"`
 
 	// Orphans (-shop mode) are checkouts the gateway created that no shop
-	// recorded, because the instance handling /pay died in between; the
-	// shopper never reached their payment page, and none took money.
+	// recorded: the instance handling /pay died in between, or /pay could
+	// not confirm the created checkout. The shopper never reached their
+	// payment page, and none took money.
 	Orphans int `json:"orphans"`
 	// Settled is how long after the last flow the shop and the gateway
 	// agreed (-shop mode).
@@ -100,7 +101,7 @@ func (r *report) writeText(w io.Writer) error {
 	fmt.Fprintf(&b, "orders      %d checked against the gateway, %d mismatches\n", r.Checked, r.Mismatches)
 	fmt.Fprintf(&b, "paid        %d orders paid at the gateway, %d changes to paid delivered to the shop\n", r.Paid, r.PaidChanges)
 	if r.orphansAllowed || r.Orphans > 0 || r.Settled > 0 {
-		fmt.Fprintf(&b, "settled     after %s; %d checkouts orphaned by a shop instance that died during /pay (no money taken)\n", r.Settled.Round(time.Millisecond), r.Orphans)
+		fmt.Fprintf(&b, "settled     after %s; %d checkouts created and never recorded by /pay (no money taken)\n", r.Settled.Round(time.Millisecond), r.Orphans)
 	}
 	for _, s := range r.ErrorSamples {
 		fmt.Fprintf(&b, "  error: %s\n", s)
