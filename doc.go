@@ -3,8 +3,9 @@
 //
 // The flow: the shop's form posts to /pay; the Handler asks the shop's
 // [Orders] what to charge (from the shop's own records), creates a web
-// checkout through the Merchant API v2.0 with a fresh request id, tells the
-// shop's [OrderUpdater] that the order has a PENDING checkout, stores a
+// checkout through the Merchant API v2.0 with a fresh request id, confirms
+// it with a get, tells the shop's [OrderUpdater] that the order has a
+// PENDING checkout, stores a
 // signed and encrypted reference ([Ref]) in a cookie and redirects the
 // shopper to the payment page. When the shopper comes back on /pay/return,
 // the Handler asks the API for the checkout, checks it against the Ref (id,
