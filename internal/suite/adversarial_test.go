@@ -653,7 +653,8 @@ func TestAttackOpenRedirects(t *testing.T) {
 		for _, u := range []string{
 			"//evil.example/", `/\evil.example/`, `\\evil.example`, "https://evil.example/",
 			"http://evil.example", "javascript:alert(1)", "evil.example/path", "/ok\r\nSet-Cookie: pwned=1",
-			"/ok\tx", "",
+			"/ok\tx", `/./\evil.example`, "/%2e/%5cevil.example", `/a/../\evil.example`, "/%2F%2Fevil.example", "/.%2e//evil.example",
+			"",
 		} {
 			for _, field := range []string{"SuccessURL", "FailureURL"} {
 				t.Run(field+" "+u, func(t *testing.T) {

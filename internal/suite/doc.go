@@ -11,5 +11,5 @@
 // -soak.concurrency and -soak.seed:
 //
 //	go test -race -run TestSoak ./internal/suite
-//	go test -run TestSoak -soak.flows=5000 -soak.concurrency=200 ./internal/suite
+//	go test -run TestSoak ./internal/suite -soak.flows=5000 -soak.concurrency=200
 package suite

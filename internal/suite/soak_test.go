@@ -29,7 +29,7 @@ import (
 // every order the shop recorded with the gateway's own truth.
 //
 //	go test -race -run TestSoak ./internal/suite                                   (CI size)
-//	go test -run TestSoak -soak.flows=5000 -soak.concurrency=200 ./internal/suite   (large)
+//	go test -run TestSoak ./internal/suite -soak.flows=5000 -soak.concurrency=200   (large)
 var (
 	soakFlows       = flag.Int("soak.flows", 200, "shopper flows the soak runs")
 	soakConcurrency = flag.Int("soak.concurrency", 50, "shoppers the soak runs at once")
