@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,19 +22,15 @@ import (
 // The PostgreSQL server the tests of the run share (each test gets a
 // database of its own), started on first use and stopped by TestMain.
 var (
-	pgOnce    sync.Once
-	pgServer  *pgtest.Server
-	pgErr     error
+	pg        pgtest.Shared
 	pgDBCount atomic.Int64
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgServer != nil {
-		if err := pgServer.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
 	os.Exit(code)
 }
@@ -44,32 +39,13 @@ func TestMain(m *testing.M) {
 // its URL, failing t (never skipping) when PostgreSQL is not installed.
 func newPostgresDB(t testing.TB) string {
 	t.Helper()
-	pgOnce.Do(func() {
-		if u := os.Getenv(pgtest.EnvURL); u != "" {
-			pgServer = &pgtest.Server{URL: u}
-			return
-		}
-		dir, err := os.MkdirTemp("", "shoptest-pg-")
-		if err != nil {
-			pgErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if pgServer, pgErr = pgtest.Start(ctx, dir); pgErr != nil {
-			_ = os.RemoveAll(dir)
-		}
-	})
-	if pgErr != nil {
-		t.Fatalf("PostgreSQL is needed for these tests: %v", pgErr)
-	}
-	admin, err := sql.Open("pgx", pgServer.URL)
+	admin, err := sql.Open("pgx", pg.URL(t))
 	require.NoError(t, err)
 	defer admin.Close()
 	name := fmt.Sprintf("shop_%d_%d", os.Getpid(), pgDBCount.Add(1))
 	_, err = admin.Exec("CREATE DATABASE " + name)
 	require.NoError(t, err)
-	return pgServer.Database(name)
+	return pg.Database(t, name)
 }
 
 // databases are the databases the shop runs on: every test that runs on

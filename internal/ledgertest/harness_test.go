@@ -27,48 +27,17 @@ import (
 // The PostgreSQL server every test of the run shares (each test gets its
 // own table prefix), started on first use and stopped by TestMain.
 var (
-	pgOnce   sync.Once
-	pgServer *pgtest.Server
-	pgErr    error
+	pg       pgtest.Shared
 	pgTables atomic.Int64
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgServer != nil {
-		if err := pgServer.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
 	os.Exit(code)
-}
-
-// postgresURL returns the shared server's URL, failing t (never skipping)
-// when PostgreSQL is not installed.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	pgOnce.Do(func() {
-		if u := os.Getenv(pgtest.EnvURL); u != "" {
-			pgServer = &pgtest.Server{URL: u}
-			return
-		}
-		dir, err := os.MkdirTemp("", "ledgertest-pg-")
-		if err != nil {
-			pgErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		pgServer, pgErr = pgtest.Start(ctx, dir)
-		if pgErr != nil {
-			_ = os.RemoveAll(dir)
-		}
-	})
-	if pgErr != nil {
-		t.Fatalf("PostgreSQL is needed for these tests: %v", pgErr)
-	}
-	return pgServer.URL
 }
 
 // db is one database under test: SQLite in a file of the test's own, or
@@ -104,7 +73,7 @@ func newDB(t testing.TB, name string) *db {
 		d.dsn = "file:" + filepath.Join(t.TempDir(), "ledger.db") + "?" + q.Encode()
 		return d
 	}
-	d.dialect, d.drv, d.dsn = sqlledger.PostgreSQL, stdlib.GetDefaultDriver(), postgresURL(t)
+	d.dialect, d.drv, d.dsn = sqlledger.PostgreSQL, stdlib.GetDefaultDriver(), pg.URL(t)
 	d.prefix = fmt.Sprintf("t%d_", pgTables.Add(1))
 	return d
 }

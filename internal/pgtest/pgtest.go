@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +83,58 @@ func New(tb testing.TB) *Server {
 		}
 	})
 	return s
+}
+
+// Shared is one server for every test of a package's run, started on the
+// first URL call; TestMain stops it after m.Run. The zero value is ready to
+// use.
+type Shared struct {
+	once sync.Once
+	srv  *Server
+	err  error
+}
+
+// URL returns the shared server's URL: the one EnvURL names, else a
+// throwaway cluster started on first use. A missing PostgreSQL fails tb
+// (never skips it) with a message saying how to install it.
+func (sh *Shared) URL(tb testing.TB) string {
+	tb.Helper()
+	sh.once.Do(func() {
+		if u := os.Getenv(EnvURL); u != "" {
+			sh.srv = &Server{URL: u}
+			return
+		}
+		dir, err := os.MkdirTemp("", "pgtest-")
+		if err != nil {
+			sh.err = fmt.Errorf("pgtest: %w", err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+		defer cancel()
+		if sh.srv, sh.err = Start(ctx, dir); sh.err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	})
+	if sh.err != nil {
+		tb.Fatalf("PostgreSQL is needed for these tests: %v", sh.err)
+	}
+	return sh.srv.URL
+}
+
+// Database returns the URL of database name on the shared server (see
+// Server.Database), starting the server as URL does.
+func (sh *Shared) Database(tb testing.TB, name string) string {
+	tb.Helper()
+	sh.URL(tb)
+	return sh.srv.Database(name)
+}
+
+// Stop stops the server if URL started one.
+func (sh *Shared) Stop() error {
+	if sh.srv == nil {
+		return nil
+	}
+	return sh.srv.Stop()
 }
 
 // Start creates a cluster in dir (which must exist and be empty, or hold

@@ -104,3 +104,48 @@ func TestVersionOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedStartsOnceAndStops(t *testing.T) {
+	if os.Getenv(EnvURL) != "" {
+		t.Setenv(EnvURL, "") // this test is about the throwaway cluster
+	}
+	var sh Shared
+	if err := sh.Stop(); err != nil {
+		t.Fatalf("Stop before any URL: %v", err)
+	}
+	first := sh.URL(t)
+	if again := sh.URL(t); again != first {
+		t.Errorf("second URL %s, want the first server's %s", again, first)
+	}
+	u, err := url.Parse(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sh.Database(t, "shop"); got != "postgres://postgres@"+u.Host+"/shop?sslmode=disable" {
+		t.Errorf("Database: %s", got)
+	}
+	c, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		t.Fatalf("server not listening: %v", err)
+	}
+	c.Close()
+	dir := sh.srv.Dir
+	if err := sh.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("directory left behind: %v", err)
+	}
+}
+
+func TestSharedUsesEnvURL(t *testing.T) {
+	const external = "postgres://u:p@127.0.0.1:1/db?sslmode=disable"
+	t.Setenv(EnvURL, external)
+	var sh Shared
+	if got := sh.URL(t); got != external {
+		t.Errorf("URL = %s, want %s", got, external)
+	}
+	if err := sh.Stop(); err != nil {
+		t.Errorf("Stop of an external server: %v", err)
+	}
+}
