@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,79 +15,10 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/pointcheckout-go/pointcheckout/examples/shop/internal/browsertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// chromiumPath is where Debian installs the browser the test drives.
-const chromiumPath = "/usr/bin/chromium"
-
-// stepTimeout bounds every browser step.
-const stepTimeout = 30 * time.Second
-
-// newBrowser starts a headless Chromium that reaches loopback only and
-// opens a tab. A missing browser fails the test.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	_, err := os.Stat(chromiumPath)
-	require.NoError(t, err, "chromium is needed (Debian: apt-get install chromium)")
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"))
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		require.NoError(t, err, "start chromium")
-	case <-time.After(stepTimeout):
-		cancelAlloc()
-		t.Fatal("chromium did not start in time")
-	}
-	return ctx
-}
-
-// do runs browser steps, bounded by stepTimeout.
-func do(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	require.NoError(t, chromedp.Do(ctx, steps...), what)
-}
-
-// call sends one protocol command, bounded by stepTimeout.
-func call[P, R any](t *testing.T, tab context.Context, cmd cdp.Command[P, R], params P) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	_, err := chromedp.Call(ctx, cmd, params)
-	require.NoError(t, err, cmd.Method)
-}
-
-// text reads the visible text of the element sel.
-func text(t *testing.T, tab context.Context, sel string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-	require.NoError(t, err, "text of %s", sel)
-	return strings.TrimSpace(s)
-}
-
-// location reads the tab's URL.
-func location(t *testing.T, tab context.Context) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Location())
-	require.NoError(t, err)
-	return s
-}
 
 // servedBy records which instance answered each request of the tab, by
 // method and path, from the X-Shop-Instance header (redirects included).
@@ -165,13 +95,13 @@ func (s *servedBy) of(method, path string) []string {
 func TestBrowserAcrossInstances(t *testing.T) {
 	c := testCluster(t)
 	t.Cleanup(func() { _ = c.Route() })
-	tab := newBrowser(t)
+	tab := browsertest.New(t)
 	served := watchInstances(tab)
 	shop1, shop2, shop3 := c.Instances[0], c.Instances[1], c.Instances[2]
 
 	// 1. Cart, checkout and /pay on shop-1.
 	require.NoError(t, c.Route(shop1.Name))
-	do(t, tab, "shop and check out",
+	browsertest.Do(t, tab, "shop and check out",
 		chromedp.Navigate(c.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#add-coffee")),
 		chromedp.Click(chromedp.CSS("#add-coffee")),
@@ -188,7 +118,7 @@ func TestBrowserAcrossInstances(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#place-order")),
 		chromedp.WaitVisible(chromedp.CSS("#card-number")),
 	)
-	page := location(t, tab)
+	page := browsertest.Location(t, tab)
 	require.True(t, strings.HasPrefix(page, c.GatewayURL+"/checkout/"), "on the gateway's payment page: %s", page)
 	assert.Equal(t, []string{shop1.Name}, served.of("POST", "/pay"), "/pay served by shop-1")
 	var orderID string
@@ -215,10 +145,10 @@ func TestBrowserAcrossInstances(t *testing.T) {
 			}
 		}
 	}()
-	call(t, tab, fetch.Enable, fetch.EnableParams{
+	browsertest.Call(t, tab, fetch.Enable, fetch.EnableParams{
 		Patterns: []*fetch.RequestPattern{{URLPattern: c.URL + "/pay/return*", RequestStage: fetch.RequestStageRequest}},
 	})
-	do(t, tab, "pay with the test card",
+	browsertest.Do(t, tab, "pay with the test card",
 		chromedp.SendKeys(chromedp.CSS("#card-number"), "4242 4242 4242 4242"),
 		chromedp.SendKeys(chromedp.CSS("#expiry"), "12/25"),
 		chromedp.SendKeys(chromedp.CSS("#cvv"), "100"),
@@ -229,21 +159,21 @@ func TestBrowserAcrossInstances(t *testing.T) {
 	var held fetch.RequestID
 	select {
 	case held = <-paused:
-	case <-time.After(stepTimeout):
+	case <-time.After(browsertest.StepTimeout):
 		t.Fatal("the payment page never sent the shopper back")
 	}
 	require.Eventually(t, func() bool {
 		return len(logLines(t, shop3, "source=notify", orderID, "after=paid")) > 0
-	}, stepTimeout, 50*time.Millisecond, "shop-3 applies the notification")
+	}, browsertest.StepTimeout, 50*time.Millisecond, "shop-3 applies the notification")
 
 	// 3. The return, and the confirmation page, on shop-2.
 	require.NoError(t, c.Route(shop2.Name))
-	call(t, tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held})
-	call(t, tab, fetch.Disable, cdp.Empty{})
-	do(t, tab, "back on the shop", chromedp.WaitVisible(chromedp.CSS("#order-status")))
-	assert.Equal(t, "Paid", text(t, tab, "#order-status"))
-	assert.Equal(t, "Thank you for your order", text(t, tab, "h1"))
-	assert.Equal(t, orderID, text(t, tab, "#order-id"))
+	browsertest.Call(t, tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: held})
+	browsertest.Call(t, tab, fetch.Disable, cdp.Empty{})
+	browsertest.Do(t, tab, "back on the shop", chromedp.WaitVisible(chromedp.CSS("#order-status")))
+	assert.Equal(t, "Paid", browsertest.Text(t, tab, "#order-status"))
+	assert.Equal(t, "Thank you for your order", browsertest.Text(t, tab, "h1"))
+	assert.Equal(t, orderID, browsertest.Text(t, tab, "#order-id"))
 	assert.Equal(t, []string{shop2.Name}, served.of("GET", "/pay/return"), "the return served by shop-2")
 	assert.Equal(t, []string{shop2.Name}, served.of("GET", "/checkout/result"), "the confirmation served by shop-2")
 	assert.NotEmpty(t, logLines(t, shop2, "source=return", "status=PAID"), "shop-2 verified the return")
@@ -259,7 +189,7 @@ func TestBrowserAcrossInstances(t *testing.T) {
 	// 4. The admin page, from whichever instance, shows the order paid.
 	require.NoError(t, c.Route())
 	auth := base64.StdEncoding.EncodeToString([]byte("admin:" + c.AdminPassword))
-	call(t, tab, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Basic " + auth}})
-	do(t, tab, "open the admin page", chromedp.Navigate(c.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS("#admin-"+orderID)))
-	assert.Equal(t, "paid", text(t, tab, "#admin-"+orderID+" .badge"))
+	browsertest.Call(t, tab, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Basic " + auth}})
+	browsertest.Do(t, tab, "open the admin page", chromedp.Navigate(c.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS("#admin-"+orderID)))
+	assert.Equal(t, "paid", browsertest.Text(t, tab, "#admin-"+orderID+" .badge"))
 }
