@@ -36,6 +36,7 @@ modules=(. specconformance internal/ledgertest pcgin pcecho examples/shop exampl
 failed=()
 for m in "${modules[@]}"; do
 	echo "== $m: vet, staticcheck, tests"
+	start=$SECONDS
 	# (errexit does not apply inside an if condition, hence the &&s)
 	if ! (
 		cd "$m" &&
@@ -45,12 +46,14 @@ for m in "${modules[@]}"; do
 	); then
 		failed+=("$m")
 	fi
+	echo "== $m: $((SECONDS - start)) s"
 done
 
 if [ "$FUZZTIME" != 0 ]; then
 	# Each target of each package of each module (go test -fuzz takes exactly
 	# one target and one package), FUZZJOBS at a time with one worker each:
 	# the cores are shared out instead of every target waiting its turn.
+	start=$SECONDS
 	fuzzlog=$(mktemp -d)
 	trap 'rm -rf "$fuzzlog"' EXIT
 	n=0
@@ -69,6 +72,7 @@ if [ "$FUZZTIME" != 0 ]; then
 		done
 	done
 	wait
+	echo "== fuzzing: $((SECONDS - start)) s"
 	for i in $(seq 1 "$n"); do
 		cat "$fuzzlog/$i.log"
 		[ -e "$fuzzlog/$i.failed" ] && failed+=("$(cat "$fuzzlog/$i.failed")")
@@ -77,7 +81,9 @@ fi
 
 if [ -n "$SECOND_GO" ]; then
 	echo "== library tests on $SECOND_GO"
+	start=$SECONDS
 	GOTOOLCHAIN=$SECOND_GO go test -count=1 ./... || failed+=("$SECOND_GO")
+	echo "== $SECOND_GO: $((SECONDS - start)) s"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
