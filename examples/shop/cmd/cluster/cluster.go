@@ -338,10 +338,13 @@ func (c *Cluster) Restart(ctx context.Context, i int) error {
 // and takes the others out (HAProxy maintenance), as a rolling deploy
 // would; with no name every instance is back in.
 func (c *Cluster) Route(names ...string) error {
+	var routed []string
 	for _, in := range c.Instances {
 		state := "ready"
 		if len(names) > 0 && !slices.Contains(names, in.Name) {
 			state = "maint"
+		} else {
+			routed = append(routed, in.Name)
 		}
 		out, err := haproxyCommand(c.lbSocket, "set server shops/"+in.Name+" state "+state)
 		if err != nil {
@@ -351,7 +354,62 @@ func (c *Cluster) Route(names ...string) error {
 			return fmt.Errorf("cluster: haproxy: set %s %s: %s", in.Name, state, out)
 		}
 	}
-	return nil
+	return c.waitUp(routed, routeTimeout)
+}
+
+// routeTimeout bounds how long Route waits for HAProxy to see the routed
+// instances answer their health check.
+const routeTimeout = 30 * time.Second
+
+// waitUp waits until HAProxy reports every named instance UP: an instance
+// back from maintenance, or one a busy machine kept from answering a
+// check, takes requests only then.
+func (c *Cluster) waitUp(names []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		states, err := c.serverStates()
+		if err != nil {
+			return err
+		}
+		down := []string{}
+		for _, name := range names {
+			if !strings.HasPrefix(states[name], "UP") {
+				down = append(down, name+" "+states[name])
+			}
+		}
+		if len(down) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster: haproxy: not up after %s: %s", timeout, strings.Join(down, ", "))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// serverStates reads each instance's status (UP, DOWN, MAINT, ...) from
+// HAProxy's statistics.
+func (c *Cluster) serverStates() (map[string]string, error) {
+	out, err := haproxyCommand(c.lbSocket, "show stat")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: haproxy: %w", err)
+	}
+	states := map[string]string{}
+	status := -1
+	for line := range strings.Lines(out) {
+		fields := strings.Split(strings.TrimSpace(line), ",")
+		if strings.HasPrefix(line, "# ") {
+			status = slices.Index(fields, "status")
+			continue
+		}
+		if status > 0 && len(fields) > status && fields[0] == "shops" && fields[1] != "BACKEND" {
+			states[fields[1]] = fields[status]
+		}
+	}
+	if status < 0 {
+		return nil, fmt.Errorf("cluster: haproxy: no status column in show stat: %.200q", out)
+	}
+	return states, nil
 }
 
 func (in *Instance) process() *process {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -92,4 +93,20 @@ func TestHAProxyConfig(t *testing.T) {
 	for _, sticky := range []string{"cookie", "stick", "balance source", "hash"} {
 		require.NotContains(t, cfg, sticky, "no stickiness")
 	}
+}
+
+// TestRouteWaitsForRoutedInstances: Route returns once HAProxy sees the
+// routed instances up, and waitUp names an instance that is not.
+func TestRouteWaitsForRoutedInstances(t *testing.T) {
+	c := testCluster(t)
+	t.Cleanup(func() { _ = c.Route() })
+	require.NoError(t, c.Route(c.Instances[0].Name))
+	states, err := c.serverStates()
+	require.NoError(t, err)
+	require.Len(t, states, len(c.Instances))
+	assert.True(t, strings.HasPrefix(states[c.Instances[0].Name], "UP"), "%v", states)
+	assert.Equal(t, "MAINT", states[c.Instances[1].Name])
+	err = c.waitUp([]string{c.Instances[1].Name}, 100*time.Millisecond)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), c.Instances[1].Name+" MAINT")
 }

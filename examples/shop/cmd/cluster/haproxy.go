@@ -12,8 +12,8 @@ import (
 
 // haproxyConfig is the load balancer: round robin over the instances,
 // request by request, with no stickiness of any kind. An instance that
-// stops answering its health check (every 500ms) is taken out after two
-// failures and put back after one success; a request whose connection to
+// stops answering its health check (every 500ms, 2s to answer) is taken
+// out after three failures and put back after one success; a request whose connection to
 // an instance cannot be made is sent to another, but a request an instance
 // received is never sent twice. The admin socket lets Cluster.Route take
 // instances out of the rotation.
@@ -29,6 +29,7 @@ defaults
 	timeout client 60s
 	timeout server 60s
 	timeout http-keep-alive 10s
+	timeout check 2s
 	option forwardfor
 	option redispatch 1
 	retries 3
@@ -43,7 +44,7 @@ backend shops
 	option httpchk
 	http-check send meth GET uri /static/shop.css ver HTTP/1.1 hdr Host %s
 	http-check expect status 200
-	default-server check inter 500ms fall 2 rise 1
+	default-server check inter 500ms fall 3 rise 1
 `, socket, addr, addr)
 	for _, in := range instances {
 		fmt.Fprintf(&b, "\tserver %s %s\n", in.Name, in.Addr)

@@ -19,8 +19,9 @@ import (
 const ChromiumPath = "/usr/bin/chromium"
 
 // StepTimeout bounds every browser step: a stuck page fails the test
-// instead of hanging it.
-const StepTimeout = 30 * time.Second
+// instead of hanging it. It is generous because a cold test run compiles
+// beside the browser on two cores.
+const StepTimeout = 60 * time.Second
 
 // New starts a headless Chromium with a fresh profile, stopped when t ends,
 // and returns its first tab. Any host name but loopback resolves to
@@ -98,11 +99,34 @@ func Within(tab context.Context, f func(ctx context.Context) error) error {
 	return f(ctx)
 }
 
-// Do runs browser steps, failing t with what when one fails.
+// Do runs browser steps. When one fails, t fails with what, the error and
+// the page the tab is on.
 func Do(t *testing.T, tab context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	err := Within(tab, func(ctx context.Context) error { return chromedp.Do(ctx, steps...) })
-	require.NoError(t, err, what)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, describe(tab))
+	}
+}
+
+// describe says which page the tab is on and the start of its text, for a
+// failed step's message.
+func describe(tab context.Context) string {
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return "the tab's page cannot be read: " + err.Error()
+	}
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		return "on " + loc + " (its text cannot be read: " + err.Error() + ")"
+	}
+	body = strings.Join(strings.Fields(body), " ")
+	if len(body) > 300 {
+		body = body[:300] + "…"
+	}
+	return "on " + loc + ": " + body
 }
 
 // Call sends one protocol command.

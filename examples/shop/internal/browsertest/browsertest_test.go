@@ -36,3 +36,18 @@ func TestTabsReadPagesAndKeepCookiesApart(t *testing.T) {
 	Do(t, stranger, "open / elsewhere", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#who")))
 	assert.Equal(t, "nobody", Text(t, stranger, "#who"))
 }
+
+// TestFailedStepSaysWhere: a step that fails names the page the tab is on
+// and its text.
+func TestFailedStepSaysWhere(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<p>503 Service Unavailable</p>`))
+	}))
+	defer srv.Close()
+	tab := New(t)
+	Do(t, tab, "open", chromedp.Navigate(srv.URL+"/shop"))
+	got := describe(tab)
+	assert.Contains(t, got, srv.URL+"/shop")
+	assert.Contains(t, got, "503 Service Unavailable")
+}
