@@ -51,9 +51,11 @@ for m in "${modules[@]}"; do
 	echo "== $m: vet, staticcheck, tests"
 	start=$SECONDS
 	# (errexit does not apply inside an if condition, hence the &&s)
+	# vet with -race: it then builds the dependencies the way the tests do,
+	# once instead of twice (a minute less for each module on SQLite).
 	if ! (
 		cd "$m" &&
-			go vet ./... &&
+			go vet -race ./... &&
 			"${STATICCHECK[@]}" ./... &&
 			go test -race -count=1 -timeout 20m ./...
 	); then

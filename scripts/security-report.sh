@@ -73,9 +73,10 @@ fuzzrows() {
 			printf '| `%s` | `%s` | %s |\n' "$target" "$file" "$execs"
 		done
 	done
-	# Targets of the other modules, run by their own modules' checks.
+	# Targets of the other modules: their seeds run in go test, and test.sh
+	# fuzzes them when FUZZ_MODULES names their module.
 	grep -rn --include='*_test.go' '^func Fuzz' examples specconformance internal/ledgertest 2>/dev/null |
-		sed -E 's/^([^:]*):[0-9]+:func (Fuzz[A-Za-z0-9_]*).*/| `\2` | `\1` | other module, not run here |/' || true
+		sed -E 's/^([^:]*):[0-9]+:func (Fuzz[A-Za-z0-9_]*).*/| `\2` | `\1` | seeds run in `go test`; `./test.sh` fuzzes it when `FUZZ_MODULES` names its module |/' || true
 }
 
 table() {
