@@ -36,57 +36,103 @@ FUZZJOBS=${FUZZJOBS:-$(nproc)}
 # with coverage instrumentation) takes about 2.5 minutes on two cores, more
 # than its four targets are worth in every CI run.
 read -r -a fuzz_modules <<<"${FUZZ_MODULES:-.}"
-modules=(. specconformance internal/ledgertest pcgin pcecho examples/shop examples/minishop examples/gin examples/echo examples/chi)
 
-tools=$(mktemp -d)
-trap 'rm -rf "$tools"' EXIT
+# The library module runs first and alone: it builds the race-enabled
+# standard library every other module reuses. The others then run in two
+# lanes, each module once its lane is free, so that one module's waits
+# (browsers, PostgreSQL, downloads) overlap another's compiling. The modules
+# on SQLite share one lane, so its driver is compiled once, not twice at
+# the same time.
+first=.
+lanes=(
+	"specconformance pcgin pcecho"
+	"internal/ledgertest examples/shop examples/minishop examples/gin examples/echo examples/chi"
+)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # Built once rather than go run in every module.
-GOBIN=$tools go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-STATICCHECK=("$tools/staticcheck")
+GOBIN=$work/bin go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# Every module is checked even after one fails, so a single run shows
-# everything that is wrong; the script fails at the end.
+# check MODULE: vet, staticcheck and the race-enabled tests of one module,
+# into $work/MODULE.log; a line says how it went and how long it took.
+# Every step runs even after one fails, so one run shows everything wrong.
+check() {
+	local m=$1 log=$work/${1//\//_}.log start=$SECONDS ok=1
+	echo "== $m: vet, staticcheck, tests" >"$log"
+	# vet with -race: it then builds the dependencies the way the tests do.
+	(cd "$m" && go vet -race ./...) >>"$log" 2>&1 || ok=
+	(cd "$m" && "$work/bin/staticcheck" ./...) >>"$log" 2>&1 || ok=
+	(cd "$m" && go test -race -count=1 -timeout 20m ./...) >>"$log" 2>&1 || ok=
+	local result=ok
+	[ -n "$ok" ] || { result=FAILED; touch "$log.failed"; }
+	echo "== $m: $((SECONDS - start)) s, $result" | tee -a "$log"
+}
+
 failed=()
-for m in "${modules[@]}"; do
-	echo "== $m: vet, staticcheck, tests"
-	start=$SECONDS
-	# (errexit does not apply inside an if condition, hence the &&s)
-	# vet with -race: it then builds the dependencies the way the tests do,
-	# once instead of twice (a minute less for each module on SQLite).
-	if ! (
-		cd "$m" &&
-			go vet -race ./... &&
-			"${STATICCHECK[@]}" ./... &&
-			go test -race -count=1 -timeout 20m ./...
-	); then
-		failed+=("$m")
-	fi
-	echo "== $m: $((SECONDS - start)) s"
+start=$SECONDS
+check "$first"
+for lane in "${lanes[@]}"; do
+	(for m in $lane; do check "$m"; done) &
 done
+wait
+echo "== modules: $((SECONDS - start)) s"
+for m in "$first" ${lanes[*]}; do
+	log=$work/${m//\//_}.log
+	cat "$log"
+	[ -e "$log.failed" ] && failed+=("$m")
+done
+
+# fuzztargets DIR: the fuzz targets of one package directory.
+fuzztargets() {
+	grep -ho '^func Fuzz[A-Za-z0-9_]*' "$1"/*_test.go 2>/dev/null | cut -c6- | sort -u || true
+}
+
+# The library's tests on the other release. When it is also the fuzzing
+# release, each package's tests run in a fuzzing build (-fuzz with its
+# first target, or none, for one input): the tests are the same, and the
+# instrumented build the fuzz targets need is then made once, not twice.
+prebuilt=
+if [ -n "$SECOND_GO" ]; then
+	echo "== library tests on $SECOND_GO"
+	start=$SECONDS
+	if [ "$FUZZTIME" != 0 ] && [ "$FUZZ_GO" = "$SECOND_GO" ]; then
+		prebuilt=.
+		for pkg in $(go list ./...); do
+			target=$(fuzztargets "$(go list -f '{{.Dir}}' "$pkg")" | sed -n 1p)
+			GOTOOLCHAIN=$SECOND_GO go test -count=1 -fuzz "^${target:-NoFuzzTarget}\$" -fuzztime 1x "$pkg" ||
+				failed+=("$SECOND_GO $pkg")
+		done
+	else
+		GOTOOLCHAIN=$SECOND_GO go test -count=1 ./... || failed+=("$SECOND_GO")
+	fi
+	echo "== $SECOND_GO: $((SECONDS - start)) s"
+fi
 
 if [ "$FUZZTIME" != 0 ]; then
 	# Each target of each package of each module (go test -fuzz takes exactly
 	# one target and one package), FUZZJOBS at a time with one worker each:
 	# the cores are shared out instead of every target waiting its turn.
 	start=$SECONDS
-	fuzzlog=$tools/fuzz
+	fuzzlog=$work/fuzz
 	mkdir "$fuzzlog"
 	fuzzdirs=()
 	for m in "${fuzz_modules[@]}"; do
+		dirs=()
 		for dir in $(cd "$m" && go list -f '{{.Dir}}' ./...); do
-			grep -q '^func Fuzz' "$dir"/*_test.go 2>/dev/null && fuzzdirs+=("$dir")
+			[ -n "$(fuzztargets "$dir")" ] && dirs+=("$dir")
+		done
+		fuzzdirs+=("${dirs[@]}")
+		[ "$m" = "$prebuilt" ] && continue
+		# One package at a time first, running its first target once: the
+		# instrumented build is then made once, not by two jobs at once.
+		for dir in "${dirs[@]}"; do
+			(cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^$(fuzztargets "$dir" | sed -n 1p)\$" -fuzztime 1x -parallel 1 . >/dev/null 2>&1) || true
 		done
 	done
-	# One package at a time first, each running its first target once:
-	# the instrumented build is then done once, not by two jobs at once.
-	for dir in "${fuzzdirs[@]}"; do
-		target=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | cut -c6- | sort -u | sed -n 1p)
-		(cd "$dir" && GOTOOLCHAIN=${FUZZ_GO:-local} go test -run '^$' -fuzz "^${target}\$" -fuzztime 1x -parallel 1 . >/dev/null 2>&1) || true
-	done
-	echo "== fuzz builds: $((SECONDS - start)) s"
 	n=0
 	for dir in "${fuzzdirs[@]}"; do
-		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | cut -c6- | sort -u); do
+		for target in $(fuzztargets "$dir"); do
 			while [ "$(jobs -rp | wc -l)" -ge "$FUZZJOBS" ]; do wait -n || true; done
 			n=$((n + 1))
 			rel=${dir#"$PWD"} && rel=${rel#/}
@@ -103,13 +149,6 @@ if [ "$FUZZTIME" != 0 ]; then
 		cat "$fuzzlog/$i.log"
 		[ -e "$fuzzlog/$i.failed" ] && failed+=("$(cat "$fuzzlog/$i.failed")")
 	done
-fi
-
-if [ -n "$SECOND_GO" ]; then
-	echo "== library tests on $SECOND_GO"
-	start=$SECONDS
-	GOTOOLCHAIN=$SECOND_GO go test -count=1 ./... || failed+=("$SECOND_GO")
-	echo "== $SECOND_GO: $((SECONDS - start)) s"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
