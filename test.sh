@@ -37,50 +37,33 @@ FUZZJOBS=${FUZZJOBS:-$(nproc)}
 # than its four targets are worth in every CI run.
 read -r -a fuzz_modules <<<"${FUZZ_MODULES:-.}"
 
-# The library module runs first and alone: it builds the race-enabled
-# standard library every other module reuses. The others then run in two
-# lanes, each module once its lane is free, so that one module's waits
-# (browsers, PostgreSQL, downloads) overlap another's compiling. The modules
-# on SQLite share one lane, so its driver is compiled once, not twice at
-# the same time.
-first=.
-lanes=(
-	"specconformance pcgin pcecho"
-	"internal/ledgertest examples/shop examples/minishop examples/gin examples/echo examples/chi"
-)
+modules=(. specconformance internal/ledgertest pcgin pcecho examples/shop examples/minishop examples/gin examples/echo examples/chi)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Built once rather than go run in every module.
 GOBIN=$work/bin go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# check MODULE: vet, staticcheck and the race-enabled tests of one module,
-# into $work/MODULE.log; a line says how it went and how long it took.
-# Every step runs even after one fails, so one run shows everything wrong.
+# check MODULE: vet, staticcheck and the race-enabled tests of one module;
+# a line says how it went and how long it took. Every step runs even after
+# one fails, and every module even after one fails, so that one run shows
+# everything that is wrong; the script fails at the end.
 check() {
-	local m=$1 log=$work/${1//\//_}.log start=$SECONDS ok=1
-	echo "== $m: vet, staticcheck, tests" >"$log"
+	local m=$1 start=$SECONDS ok=1
+	echo "== $m: vet, staticcheck, tests"
 	# vet with -race: it then builds the dependencies the way the tests do.
-	(cd "$m" && go vet -race ./...) >>"$log" 2>&1 || ok=
-	(cd "$m" && "$work/bin/staticcheck" ./...) >>"$log" 2>&1 || ok=
-	(cd "$m" && go test -race -count=1 -timeout 20m ./...) >>"$log" 2>&1 || ok=
-	local result=ok
-	[ -n "$ok" ] || { result=FAILED; touch "$log.failed"; }
-	echo "== $m: $((SECONDS - start)) s, $result" | tee -a "$log"
+	(cd "$m" && go vet -race ./...) || ok=
+	(cd "$m" && "$work/bin/staticcheck" ./...) || ok=
+	(cd "$m" && go test -race -count=1 -timeout 20m ./...) || ok=
+	local result=FAILED
+	[ -z "$ok" ] || result=ok
+	echo "== $m: $((SECONDS - start)) s, $result"
+	[ -n "$ok" ]
 }
 
 failed=()
-start=$SECONDS
-check "$first"
-for lane in "${lanes[@]}"; do
-	(for m in $lane; do check "$m"; done) &
-done
-wait
-echo "== modules: $((SECONDS - start)) s"
-for m in "$first" ${lanes[*]}; do
-	log=$work/${m//\//_}.log
-	cat "$log"
-	[ -e "$log.failed" ] && failed+=("$m")
+for m in "${modules[@]}"; do
+	check "$m" || failed+=("$m")
 done
 
 # fuzztargets DIR: the fuzz targets of one package directory.
