@@ -1,21 +1,16 @@
 package pcecho_test
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pointcheckout-go/pointcheckout"
+	"github.com/pointcheckout-go/pointcheckout/internal/shoptest"
 	"github.com/pointcheckout-go/pointcheckout/pcecho"
-	"github.com/pointcheckout-go/pointcheckout/pointcheckouttest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,10 +26,10 @@ var methods = []string{
 func TestMountRoutesEveryMethodUnderThePrefix(t *testing.T) {
 	for _, prefix := range []string{"/pay", "/shop/checkout"} {
 		t.Run(prefix, func(t *testing.T) {
-			s := newShop(t, prefix)
+			s := shoptest.NewRouterShop(t, prefix)
 			e := echo.New()
 			var middlewareRuns int
-			pcecho.Mount(e, s.h, func(next echo.HandlerFunc) echo.HandlerFunc {
+			pcecho.Mount(e, s.Handler, func(next echo.HandlerFunc) echo.HandlerFunc {
 				return func(c echo.Context) error { middlewareRuns++; return next(c) }
 			})
 
@@ -51,7 +46,7 @@ func TestMountRoutesEveryMethodUnderThePrefix(t *testing.T) {
 			for _, p := range paths {
 				for _, method := range methods {
 					want, got := httptest.NewRecorder(), httptest.NewRecorder()
-					s.h.ServeHTTP(want, httptest.NewRequest(method, p, nil))
+					s.Handler.ServeHTTP(want, httptest.NewRequest(method, p, nil))
 					before := middlewareRuns
 					e.ServeHTTP(got, httptest.NewRequest(method, p, nil))
 					require.NotEqual(t, http.StatusNotFound, want.Code, "the library does not serve %s %s", method, p)
@@ -82,12 +77,12 @@ type seen struct {
 
 // thanksRouter is the shop's Echo: s's routes mounted, a /thanks page
 // recording what it finds, and Middleware installed when withMiddleware.
-func thanksRouter(_ *testing.T, s *shop, withMiddleware bool, got *seen) *echo.Echo {
+func thanksRouter(_ *testing.T, s *shoptest.RouterShop, withMiddleware bool, got *seen) *echo.Echo {
 	e := echo.New()
 	if withMiddleware {
-		e.Use(pcecho.Middleware(s.h))
+		e.Use(pcecho.Middleware(s.Handler))
 	}
-	pcecho.Mount(e, s.h)
+	pcecho.Mount(e, s.Handler)
 	e.GET("/thanks", func(c echo.Context) error {
 		got.ran = true
 		got.result, got.resultOK = pcecho.Result(c)
@@ -98,25 +93,24 @@ func thanksRouter(_ *testing.T, s *shop, withMiddleware bool, got *seen) *echo.E
 }
 
 func TestMiddlewareHandsOnTheResultOfARealReturn(t *testing.T) {
-	s := newShop(t, "")
+	s := shoptest.NewRouterShop(t, "")
 	var got seen
 	srv := httptest.NewServer(thanksRouter(t, s, true, &got))
 	t.Cleanup(srv.Close)
 
-	b := newShopper(t)
-	want, genuine := s.payAndReturn(t, b, srv.URL)
-	code, _ := b.do(http.MethodGet, srv.URL+"/thanks")
-	require.Equal(t, http.StatusNoContent, code)
+	b := shoptest.NewBrowser(t)
+	want, genuine := s.PayAndReturn(b, srv.URL)
+	require.Equal(t, http.StatusNoContent, b.Get(srv.URL+"/thanks").Status)
 	require.True(t, got.resultOK, "the Echo handler saw no Result after a real return")
 	assert.Equal(t, want, got.result)
 	assert.Equal(t, pointcheckout.StatusPaid, got.result.Status)
 	assert.Equal(t, pointcheckout.SourceReturn, got.result.Source)
 
 	// A result cookie made by another shop's real return (other keys).
-	other := newShop(t, "")
+	other := shoptest.NewRouterShop(t, "")
 	otherSrv := httptest.NewServer(thanksRouter(t, other, true, &seen{}))
 	t.Cleanup(otherSrv.Close)
-	_, foreign := other.payAndReturn(t, newShopper(t), otherSrv.URL)
+	_, foreign := other.PayAndReturn(shoptest.NewBrowser(t), otherSrv.URL)
 	require.Equal(t, genuine.Name, foreign.Name)
 	require.NotEqual(t, genuine.Value, foreign.Value)
 
@@ -165,11 +159,11 @@ func TestMiddlewareHandsOnTheResultOfARealReturn(t *testing.T) {
 }
 
 func TestMiddlewareLeavesThePaymentRoutesToMount(t *testing.T) {
-	s := newShop(t, "/shop/pay")
+	s := shoptest.NewRouterShop(t, "/shop/pay")
 	e := echo.New()
-	e.Use(pcecho.Middleware(s.h))
+	e.Use(pcecho.Middleware(s.Handler))
 	var routeRuns, pageRuns int
-	pcecho.Mount(e, s.h, func(next echo.HandlerFunc) echo.HandlerFunc {
+	pcecho.Mount(e, s.Handler, func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error { routeRuns++; return next(c) }
 	})
 	e.GET("/shop/page", func(c echo.Context) error { pageRuns++; return c.NoContent(http.StatusNoContent) })
@@ -182,13 +176,13 @@ func TestMiddlewareLeavesThePaymentRoutesToMount(t *testing.T) {
 	w := httptest.NewRecorder()
 	e.ServeHTTP(w, req)
 	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
-	assert.Equal(t, 1, len(s.gateway.Checkouts()), "checkouts created")
-	assert.Equal(t, 1, len(s.updates()), "updates")
+	assert.Equal(t, 1, len(s.Gateway.Checkouts()), "checkouts created")
+	assert.Equal(t, 1, len(s.Updates.List()), "updates")
 	assert.Equal(t, 1, routeRuns, "the route middleware runs for the mounted route")
 
 	for _, p := range []string{"/shop/pay", "/shop/pay/return", "/shop/pay/notify"} {
 		want, got := httptest.NewRecorder(), httptest.NewRecorder()
-		s.h.ServeHTTP(want, httptest.NewRequest(http.MethodPut, p, nil))
+		s.Handler.ServeHTTP(want, httptest.NewRequest(http.MethodPut, p, nil))
 		e.ServeHTTP(got, httptest.NewRequest(http.MethodPut, p, nil))
 		assert.Equal(t, want.Code, got.Code, p)
 		assert.Equal(t, want.Body.String(), got.Body.String(), "%s is answered once", p)
@@ -201,126 +195,10 @@ func TestMiddlewareLeavesThePaymentRoutesToMount(t *testing.T) {
 	assert.Equal(t, 1, pageRuns, "other routes run once")
 }
 
-// shop is a payment Handler on a sandbox of its own that charges 49.00 AED
-// for any order and records the updates it is given.
-type shop struct {
-	h       *pointcheckout.Handler
-	gateway *pointcheckouttest.Server
-	mu      sync.Mutex
-	applied []pointcheckout.Update
-}
-
-func newShop(t *testing.T, prefix string) *shop {
-	t.Helper()
-	s := &shop{gateway: pointcheckouttest.NewServer()}
-	t.Cleanup(s.gateway.Close)
-	keys, err := pointcheckout.GenerateKeyPair()
-	require.NoError(t, err)
-	price, err := pointcheckout.NewMoney(4900, "AED")
-	require.NoError(t, err)
-	s.h, err = pointcheckout.New(pointcheckout.Config{
-		Client: s.gateway.Client(),
-		Orders: func(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
-			return &pointcheckout.CheckoutRequest{
-				OrderID:        r.PostFormValue("order"),
-				Amount:         price,
-				Items:          []pointcheckout.Item{{Name: "Mug", Quantity: 1, LineTotal: price}},
-				Customer:       pointcheckout.Customer{FirstName: "Test", LastName: "User", Email: "test@example.com"},
-				BillingAddress: pointcheckout.Address{Name: "Test User", Address1: "1 Loop Rd", City: "Dubai", Country: "AE"},
-			}, nil
-		},
-		Updater: pointcheckout.OrderUpdaterFunc(func(_ context.Context, u pointcheckout.Update) error {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.applied = append(s.applied, u)
-			return nil
-		}),
-		Keys:       []pointcheckout.KeyPair{keys},
-		Prefix:     prefix,
-		SuccessURL: "/thanks",
-		FailureURL: "/thanks",
-	})
-	require.NoError(t, err)
-	return s
-}
-
-func (s *shop) updates() []pointcheckout.Update {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.applied)
-}
-
-// payAndReturn creates a checkout through the shop at base, has the gateway
-// mark it paid, and follows its return URL as the shopper's browser would.
-// It returns the Result the shop must hand on and its result cookie.
-func (s *shop) payAndReturn(t *testing.T, b *shopper, base string) (pointcheckout.Result, *http.Cookie) {
-	t.Helper()
-	code, loc := b.post(base+s.h.Prefix(), url.Values{"order": {"order-1"}})
-	require.Equal(t, http.StatusSeeOther, code)
-	require.True(t, strings.HasPrefix(loc, s.gateway.URL+"/checkout/"), "redirected to %q", loc)
-	all := s.gateway.Checkouts()
-	require.Len(t, all, 1)
-	chk := all[0]
-	require.NoError(t, s.gateway.Complete(chk.ID, pointcheckout.StatusPaid))
-
-	code, loc = b.do(http.MethodGet, chk.ReturnURL)
-	require.Equal(t, http.StatusSeeOther, code)
-	require.Equal(t, "/thanks", loc)
-
-	// The checkout cookie lives under the Prefix and is cleared by now:
-	// what the browser sends to the page is the result cookie.
-	u, err := url.Parse(base + "/thanks")
-	require.NoError(t, err)
-	cookies := b.jar.Cookies(u)
-	require.Len(t, cookies, 1, "the browser sends the page %v", cookies)
-	return pointcheckout.Result{OrderID: "order-1", CheckoutID: chk.ID, Status: pointcheckout.StatusPaid,
-		Amount: chk.Amount, Source: pointcheckout.SourceReturn}, cookies[0]
-}
-
-// shopper is a browser without a screen: it keeps cookies and does not
-// follow redirects.
-type shopper struct {
-	t   *testing.T
-	jar *cookiejar.Jar
-	c   *http.Client
-}
-
-func newShopper(t *testing.T) *shopper {
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	return &shopper{t: t, jar: jar, c: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-func (b *shopper) do(method, rawURL string) (code int, location string) {
-	req, err := http.NewRequest(method, rawURL, nil)
-	require.NoError(b.t, err)
-	return b.send(req)
-}
-
-func (b *shopper) post(rawURL string, form url.Values) (code int, location string) {
-	req, err := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(form.Encode()))
-	require.NoError(b.t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.send(req)
-}
-
-func (b *shopper) send(req *http.Request) (int, string) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	require.NoError(b.t, err)
-	return resp.StatusCode, resp.Header.Get("Location")
-}
-
 func TestMiddlewarePassesOnTheHandlersError(t *testing.T) {
-	s := newShop(t, "")
+	s := shoptest.NewRouterShop(t, "")
 	e := echo.New()
-	e.Use(pcecho.Middleware(s.h))
+	e.Use(pcecho.Middleware(s.Handler))
 	e.GET("/teapot", func(echo.Context) error { return echo.NewHTTPError(http.StatusTeapot, "short and stout") })
 	w := httptest.NewRecorder()
 	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/teapot", nil))

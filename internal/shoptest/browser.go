@@ -22,8 +22,12 @@ type Browser struct {
 }
 
 // Browser returns a new browser with an empty cookie jar.
-func (s *Shop) Browser() *Browser {
-	return &Browser{t: s.t, Client: BrowserClient(10 * time.Second)}
+func (s *Shop) Browser() *Browser { return NewBrowser(s.t) }
+
+// NewBrowser returns a new browser with an empty cookie jar, for a shop
+// this package did not build.
+func NewBrowser(t testing.TB) *Browser {
+	return &Browser{t: t, Client: BrowserClient(10 * time.Second)}
 }
 
 // BrowserClient is an HTTP client with its own cookie jar that follows no

@@ -4,9 +4,10 @@
 // the error hook's record, one log buffer safe for concurrent handlers, and
 // the request helpers the tests share.
 //
-// Only tests import it (the library's own black-box tests and the suites in
-// internal/suite); its helpers take a testing.TB and fail the test on
-// anything that is not the test's subject.
+// Only tests import it (the library's own black-box tests, the suites in
+// internal/suite, and the router adapters' tests through RouterShop); its
+// helpers take a testing.TB and fail the test on anything that is not the
+// test's subject.
 //
 //	s := shoptest.New(t, shoptest.Options{})
 //	b := s.Browser()
