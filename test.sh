@@ -90,14 +90,14 @@ if [ -n "$SECOND_GO" ]; then
 		# The root package first (it builds what the others share), then
 		# the others two at a time.
 		i=0
-		for pkg in $(go list ./...); do
+		while read -r pkg dir; do
 			[ "$i" -gt 1 ] && while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
 			i=$((i + 1))
-			target=$(fuzztargets "$(go list -f '{{.Dir}}' "$pkg")" | sed -n 1p)
+			target=$(fuzztargets "$dir" | sed -n 1p)
 			(GOTOOLCHAIN=$SECOND_GO go test -count=1 -fuzz "^${target:-NoFuzzTarget}\$" -fuzztime 1x "$pkg" ||
-				echo "$SECOND_GO $pkg" >"$work/second.$i.failed") >"$work/second.$i.log" 2>&1 &
+				echo "$SECOND_GO $pkg" >"$work/second.$i.failed") </dev/null >"$work/second.$i.log" 2>&1 &
 			[ "$i" -eq 1 ] && wait
-		done
+		done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 		wait
 		for j in $(seq 1 "$i"); do
 			cat "$work/second.$j.log"
