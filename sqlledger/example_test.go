@@ -25,7 +25,7 @@ func Example() {
 		Environment: pointcheckout.PaymenntTestEnvironment(), // PaymenntLiveEnvironment() to go live
 	})
 	check(err)
-	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("POINTCHECKOUT_COOKIE_KEYS")) // go run ./cmd/pointcheckout-keys
+	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("POINTCHECKOUT_COOKIE_KEYS")) // made by cmd/pointcheckout-keys
 	check(err)
 	db, err := sql.Open("sqlite", "shop.db?_pragma=busy_timeout(10000)") // or "pgx" and sqlledger.PostgreSQL
 	check(err)
