@@ -39,8 +39,9 @@ type APIError struct {
 	Message string
 }
 
-// Error describes the failure. It never contains a credential: the message
-// comes from the API's answer, which does not echo the request's headers.
+// Error describes the failure. It never contains a credential: the API's
+// text is scrubbed of the configured key and secret, which a gateway may
+// echo.
 func (e *APIError) Error() string {
 	msg := e.Message
 	if msg == "" {

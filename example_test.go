@@ -216,8 +216,8 @@ func ExampleOrderUpdaterFunc() {
 }
 
 // Test a shop end to end with httptest and the sandbox: post the checkout
-// form, pay on the sandbox's hosted page like a shopper, come back, and see
-// the verified result.
+// form, settle the payment on the sandbox (Server.Complete, where a shopper
+// would pay on its hosted page), come back, and see the verified result.
 func Example_testingWithTheSandbox() {
 	gateway := pointcheckouttest.NewServer()
 	defer gateway.Close()

@@ -10,9 +10,9 @@ import (
 type resultKey struct{}
 
 // Middleware serves the payment routes (Prefix, Prefix+"/return",
-// Prefix+"/notify") and passes every other request to next. On those, the
-// Result of the shopper's last payment (if the return handler left one in
-// the last few minutes) is in the request context: see ResultFromContext.
+// Prefix+"/notify") and passes every other request to next, with the Result
+// of the shopper's last payment in its context (if the return handler left
+// one in the last 10 minutes): see ResultFromContext.
 func (h *Handler) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.route(w, r) {

@@ -99,7 +99,7 @@ type Store interface {
 
 // Cookie defaults.
 const (
-	// DefaultCookieName is the cookie cookieStore uses when
+	// DefaultCookieName is the default Store's cookie name when
 	// CookieOptions.Name is empty.
 	DefaultCookieName = "pc_checkout"
 	// DefaultCookieMaxAge is the cookie lifetime when CookieOptions.MaxAge
@@ -114,7 +114,7 @@ const (
 type CookieOptions struct {
 	// Name of the cookie, part of its signature; default DefaultCookieName.
 	Name string
-	// Path of the cookie; default "/".
+	// Path of the cookie; default Config.Prefix ("/pay").
 	Path string
 	// Domain of the cookie; default none (the exact host).
 	Domain string

@@ -3,6 +3,7 @@ package sqlledger_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log"
 	"net/http"
 	"os"
@@ -25,7 +26,7 @@ func Example() {
 		Environment: pointcheckout.PaymenntTestEnvironment(), // PaymenntLiveEnvironment() to go live
 	})
 	check(err)
-	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("POINTCHECKOUT_COOKIE_KEYS")) // go run ./cmd/pointcheckout-keys
+	keys, err := pointcheckout.ParseKeyPairs(os.Getenv("POINTCHECKOUT_COOKIE_KEYS")) // made by cmd/pointcheckout-keys
 	check(err)
 	db, err := sql.Open("sqlite", "shop.db?_pragma=busy_timeout(10000)") // or "pgx" and sqlledger.PostgreSQL
 	check(err)
@@ -65,20 +66,30 @@ type orders struct {
 	ledger *sqlledger.Ledger
 }
 
+// CheckoutFor reads the order named in the /pay form: the amount, the
+// customer and the billing address the API requires, and at least one line.
 func (o orders) CheckoutFor(r *http.Request) (*pointcheckout.CheckoutRequest, error) {
 	id := r.PostFormValue("order")
 	// No second attempt for a paid order, nor while one awaits confirmation.
 	if err := o.ledger.CanStartAttempt(r.Context(), id); err != nil {
 		return nil, err
 	}
+	req := &pointcheckout.CheckoutRequest{OrderID: id}
+	c, a := &req.Customer, &req.BillingAddress
 	var minor int64
 	var currency string
-	if err := o.db.QueryRowContext(r.Context(), `SELECT total_minor, currency FROM orders WHERE id = ?`, id).Scan(&minor, &currency); err != nil {
+	err := o.db.QueryRowContext(r.Context(), `SELECT total_minor, currency, first_name, last_name, email, address, city, country
+		FROM orders WHERE id = ?`, id).Scan(&minor, &currency, &c.FirstName, &c.LastName, &c.Email, &a.Address1, &a.City, &a.Country)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pointcheckout.ErrNotFound
 	}
-	amount, err := pointcheckout.NewMoney(minor, currency)
 	if err != nil {
 		return nil, err
 	}
-	return &pointcheckout.CheckoutRequest{OrderID: id, Amount: amount /* items, customer, address */}, nil
+	if req.Amount, err = pointcheckout.NewMoney(minor, currency); err != nil {
+		return nil, err
+	}
+	a.Name = c.FirstName + " " + c.LastName
+	req.Items = []pointcheckout.Item{{Name: "Order " + id, Quantity: 1, LineTotal: req.Amount}} // or one Item per order line
+	return req, nil
 }

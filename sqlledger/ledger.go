@@ -296,8 +296,8 @@ func (l *Ledger) mayStart(state pointcheckout.PaymentState, attempts []pointchec
 // CanStartAttempt reports whether the order may start a new attempt now,
 // under the rules the ledger enforces when the attempt's SourcePay update
 // arrives: nil, or an error wrapping pointcheckout.ErrAttemptRefused (which
-// matches ErrInvalidRequest). Call it from Orders.CheckoutFor, so a refused
-// attempt is never created at the gateway.
+// matches ErrInvalidRequest). Call it from the Handler's Config.Orders
+// function, so a refused attempt is never created at the gateway.
 func (l *Ledger) CanStartAttempt(ctx context.Context, orderID string) error {
 	state, err := l.State(ctx, orderID)
 	if err != nil {
