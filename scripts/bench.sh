@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the figures of BENCHMARKS.md: the flow and codec benchmarks in
-# one go test run, compared with benchstat, then the load generator at 1, 16
-# and 256 concurrent shoppers.
+# one go test run, the one-core flow ratio, benchstat's comparisons, then the
+# load generator at 1, 16 and 256 concurrent shoppers.
 #
 #   COUNT=6      runs of each benchmark (benchstat wants at least 6)
 #   FLOWS=5000   flows per load level (each level also stops after 30s)
@@ -31,6 +31,11 @@ mkdir -p "$OUT"
 # test runs the benchmarks of several packages one package at a time.
 echo "== go test -bench 'Flow|Codec' -count $COUNT"
 go test -run '^$' -bench 'Flow|Codec' -benchmem -count "$COUNT" ./internal/suite ./internal/codec | tee "$OUT/bench.txt"
+
+# The headline ratio: the two flows alternate in rounds on one core, so
+# both see the same machine; the fastest round of each is compared.
+echo "== go test -bench FlowRatio -cpu 1 -count $COUNT"
+go test -run '^$' -bench FlowRatio -benchtime 600x -count "$COUNT" -cpu 1 ./internal/suite | tee "$OUT/ratio.txt"
 
 # benchstat compares columns by a key=value part of the benchmark name, so
 # name the implementation: BenchmarkFlow/package-2 -> BenchmarkFlow/impl=package-2.
