@@ -126,12 +126,21 @@ func (g *flights) run(ctx context.Context, f *flight, fn func(context.Context, *
 	cctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	reported := f.reported
-	val, err := fn(cctx, &reported)
-	g.mu.Lock()
-	f.val, f.err, f.reported, f.at = val, err, reported, g.now()
-	close(f.done)
-	g.mu.Unlock()
+	val, err := flightValue{}, errFlightPanicked
+	// Deferred, so a panic in fn (an OrderUpdater's bug) still ends the
+	// flight: its waiters get an error instead of waiting for ever, and
+	// the panic goes on to the first caller.
+	defer func() {
+		g.mu.Lock()
+		f.val, f.err, f.reported, f.at = val, err, reported, g.now()
+		close(f.done)
+		g.mu.Unlock()
+	}()
+	val, err = fn(cctx, &reported)
 }
+
+// errFlightPanicked is what the waiters of a call that panicked get.
+var errFlightPanicked = errors.New("pointcheckout: the shared gateway call panicked")
 
 // finished reports whether f's call is over. The caller holds g.mu.
 func (f *flight) finished() bool {

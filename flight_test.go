@@ -178,3 +178,63 @@ func TestFlightsJoinerAsksAgain(t *testing.T) {
 	assert.Equal(t, "2", v.co.ID)
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// TestFlightsPanicReleasesJoiners: a call that panics (an OrderUpdater's
+// bug, say) still ends its flight, so callers waiting on it get an error
+// instead of waiting for ever, and the next caller makes a new call. The
+// panic goes on to the first caller.
+func TestFlightsPanicReleasesJoiners(t *testing.T) {
+	g := newFlights()
+	var calls atomic.Int32
+	release := make(chan struct{})
+	panicking := func(context.Context, *Status) (flightValue, error) {
+		calls.Add(1)
+		<-release
+		panic("updater bug")
+	}
+	firstDone := make(chan any, 1)
+	go func() {
+		defer func() { firstDone <- recover() }()
+		_, _ = g.do(context.Background(), "k", 0, panicking)
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// The joiner has no deadline, like a notification; the test's end
+	// releases it if the flight never ends.
+	jctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	joinerDone := make(chan error, 1)
+	var joined atomic.Bool
+	go func() {
+		joined.Store(true)
+		_, err := g.do(jctx, "k", 0, func(context.Context, *Status) (flightValue, error) {
+			calls.Add(1) // only if it did not join
+			return flightValue{}, errors.New("own call")
+		})
+		joinerDone <- err
+	}()
+	for !joined.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the joiner reach its wait
+	close(release)
+	assert.Equal(t, "updater bug", <-firstDone, "the panic reaches the first caller")
+
+	g.mu.Lock()
+	finished := g.m["k"].finished()
+	g.mu.Unlock()
+	require.True(t, finished, "a panicked call must end its flight")
+	err := <-joinerDone
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, context.Canceled, "the joiner was released by the flight, not by the test")
+	assert.Equal(t, int32(1), calls.Load(), "the joiner shared the call")
+
+	v, err := g.do(context.Background(), "k", 0, func(context.Context, *Status) (flightValue, error) {
+		calls.Add(1)
+		return flightValue{co: &Checkout{ID: "1"}}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "1", v.co.ID)
+	assert.Equal(t, int32(2), calls.Load(), "a failed call is not reused")
+}

@@ -498,3 +498,31 @@ func TestPaymentStateTookMoney(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizedCapturedBetweenLooks checks an authorized attempt whose
+// capture (PAID) the shop never saw: the next look already finds it
+// refunded, partially refunded or disputed, and the order must say so
+// rather than stay authorized.
+func TestAuthorizedCapturedBetweenLooks(t *testing.T) {
+	tests := []struct {
+		next Status
+		want PaymentState
+	}{
+		{StatusRefunded, PaymentRefunded},
+		{StatusPartiallyRefunded, PaymentPartiallyRefunded},
+		{StatusChargeback, PaymentChargeback},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.next), func(t *testing.T) {
+			a := ledgerAttempt(1)
+			attempts := ledgerApplyAll(t, nil, ledgerPay(a), ledgerStatus(a, StatusAuthorized, SourceReturn))
+			o := ApplyUpdate(attempts, ledgerStatus(a, tt.next, SourceNotify))
+			if o.Err != nil || !o.AttemptChanged || o.Attempt.Status != tt.next {
+				t.Fatalf("AUTHORIZED → %s: status %s changed %v err %v", tt.next, o.Attempt.Status, o.AttemptChanged, o.Err)
+			}
+			if o.Before != PaymentAuthorized || o.After != tt.want || !o.OrderChanged {
+				t.Errorf("order %s → %s (changed %v), want %s → %s", o.Before, o.After, o.OrderChanged, PaymentAuthorized, tt.want)
+			}
+		})
+	}
+}

@@ -145,7 +145,10 @@ func (s Status) CanBecome(next Status) bool {
 	case StatusPendingConfirmation:
 		return next != StatusPending
 	case StatusAuthorized:
-		return next == StatusPaid || next.IsFailed()
+		// A capture (PAID) followed by a refund or a dispute may all
+		// happen between two looks at the checkout.
+		return next == StatusPaid || next.IsFailed() ||
+			next == StatusRefunded || next == StatusPartiallyRefunded || next == StatusChargeback
 	case StatusPaid:
 		return next == StatusRefunded || next == StatusPartiallyRefunded || next == StatusChargeback
 	case StatusPartiallyRefunded:

@@ -141,7 +141,12 @@ func TestStatusCanBecome(t *testing.T) {
 		{StatusAuthorized, StatusCancelled, true},
 		{StatusAuthorized, StatusExpired, true},
 		{StatusAuthorized, StatusPending, false},
-		{StatusAuthorized, StatusRefunded, false},
+		// Captured (PAID) and then refunded or disputed between two looks:
+		// the gateway answers the latest status, never the PAID in between.
+		{StatusAuthorized, StatusRefunded, true},
+		{StatusAuthorized, StatusPartiallyRefunded, true},
+		{StatusAuthorized, StatusChargeback, true},
+		{StatusAuthorized, StatusPendingConfirmation, false},
 		{StatusPaid, StatusRefunded, true},
 		{StatusPaid, StatusPartiallyRefunded, true},
 		{StatusPaid, StatusChargeback, true},
