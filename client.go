@@ -30,7 +30,8 @@ type ClientConfig struct {
 	// Timeout bounds each attempt (default 15s).
 	Timeout time.Duration
 	// MaxRetries is how often a read is retried after a network error, a
-	// 5xx or a 429: 0 means 3, negative never. Writes are never retried.
+	// 5xx or a 429, or a just-created checkout's after "not found": 0
+	// means 3, negative never. Writes are never retried.
 	MaxRetries int
 	// RetryBaseDelay is the first backoff step (default 100ms), doubled
 	// per attempt up to 2s, with full jitter.
@@ -299,6 +300,18 @@ func (c *Client) GetCheckout(ctx context.Context, checkoutID string) (*Checkout,
 		return nil, err
 	}
 	return &co, nil
+}
+
+// getCreated gets a checkout the API has just created. An unknown id is
+// asked again a few times before it counts: a read may lag the write that
+// created the checkout, and refusing then would refuse every payment.
+func (c *Client) getCreated(ctx context.Context, checkoutID string) (*Checkout, error) {
+	for i := 1; ; i++ {
+		co, err := c.GetCheckout(ctx, checkoutID)
+		if !errors.Is(err, ErrNotFound) || i > c.maxRetries || !sleep(ctx, max(c.backoff(i, 0), c.baseDelay)) {
+			return co, err
+		}
+	}
 }
 
 // findCheckouts searches checkouts. Transient failures are retried.

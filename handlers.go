@@ -265,7 +265,7 @@ func (h *Handler) servePay(w http.ResponseWriter, r *http.Request) {
 
 // confirm gets ref's checkout and verifies the answer against ref.
 func (h *Handler) confirm(ctx context.Context, ref Ref) error {
-	co, err := h.cfg.Client.GetCheckout(ctx, ref.CheckoutID)
+	co, err := h.cfg.Client.getCreated(ctx, ref.CheckoutID)
 	if err != nil {
 		return err
 	}

@@ -605,20 +605,27 @@ func TestPayConfirmsTheCreatedCheckout(t *testing.T) {
 		name   string
 		faults func(gw *pointcheckouttest.Server)
 		status int
+		gets   int // of a confirmed checkout
 	}{
 		{"the create answers another id", func(gw *pointcheckouttest.Server) {
 			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.WrongCheckoutID())
-		}, http.StatusBadGateway},
+		}, http.StatusBadGateway, 0},
 		{"the create's answer is lost and the search names another id", func(gw *pointcheckouttest.Server) {
 			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.DropAfterCommit())
 			gw.InjectFault(pointcheckouttest.EndpointFind, 10, pointcheckouttest.WrongCheckoutID())
-		}, http.StatusBadGateway},
+		}, http.StatusBadGateway, 0},
 		{"the confirming get fails", func(gw *pointcheckouttest.Server) {
 			gw.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.StatusCode(http.StatusServiceUnavailable))
-		}, http.StatusBadGateway},
+		}, http.StatusBadGateway, 0},
 		{"the create's answer is lost and found by the search", func(gw *pointcheckouttest.Server) {
 			gw.InjectFault(pointcheckouttest.EndpointCreate, 1, pointcheckouttest.DropAfterCommit())
-		}, http.StatusSeeOther},
+		}, http.StatusSeeOther, 1},
+		{"the gateway's reads lag its writes", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointGet, 2, pointcheckouttest.StatusCodeEnvelope(http.StatusNotFound))
+		}, http.StatusSeeOther, 3},
+		{"the created checkout stays unknown", func(gw *pointcheckouttest.Server) {
+			gw.InjectFault(pointcheckouttest.EndpointGet, 10, pointcheckouttest.StatusCodeEnvelope(http.StatusNotFound))
+		}, http.StatusBadGateway, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -635,7 +642,7 @@ func TestPayConfirmsTheCreatedCheckout(t *testing.T) {
 			}
 			require.Len(t, updates, 1)
 			assert.Equal(t, created[0].ID, updates[0].CheckoutID)
-			assert.Equal(t, 1, shoptest.EndpointRequests(s.Gateway, pointcheckouttest.EndpointGet), "one get confirms the checkout")
+			assert.Equal(t, tt.gets, shoptest.EndpointRequests(s.Gateway, pointcheckouttest.EndpointGet), "gets until one confirms the checkout")
 		})
 	}
 }
