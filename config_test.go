@@ -23,6 +23,10 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 	require.NoError(t, err)
 	proxied, err := pointcheckout.NewClient(pointcheckout.ClientConfig{Key: "k", Secret: pointcheckout.NewSecret("s"), Environment: proxyEnv})
 	require.NoError(t, err)
+	// A Live environment reached through a proxy on this machine.
+	liveEnv := s.Gateway.Environment()
+	liveEnv.Live = true
+	liveViaLoopback := s.Gateway.Client(func(c *pointcheckout.ClientConfig) { c.Environment = liveEnv })
 	orders := pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) { return nil, nil })
 	valid := func() pointcheckout.Config {
 		// Only what New requires.
@@ -43,6 +47,11 @@ func TestNewRejectsUnsafeConfig(t *testing.T) {
 		{"real test environment without return base", func(c *pointcheckout.Config) { c.Client = testEnv }, false},
 		{"real test environment with http return base", func(c *pointcheckout.Config) { c.Client = testEnv; c.ReturnBaseURL = "http://localhost:8080" }, true},
 		{"custom non-loopback gateway without return base", func(c *pointcheckout.Config) { c.Client = proxied }, false},
+		{"live gateway through a loopback proxy without return base", func(c *pointcheckout.Config) { c.Client = liveViaLoopback }, false},
+		{"live gateway through a loopback proxy with https return base", func(c *pointcheckout.Config) {
+			c.Client = liveViaLoopback
+			c.ReturnBaseURL = "https://shop.example.com"
+		}, true},
 		{"live with http return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "http://shop.example.com" }, false},
 		{"live with https return base", func(c *pointcheckout.Config) { c.Client = live; c.ReturnBaseURL = "https://shop.example.com" }, true},
 		{"relative return base", func(c *pointcheckout.Config) { c.ReturnBaseURL = "/shop" }, false},

@@ -26,9 +26,9 @@ type Handler struct {
 	env          Environment
 	returnBase   *url.URL
 	redirectHost map[string]bool
-	// local is set when the gateway is on loopback (the sandbox): error
-	// pages then name the cause, for the developer at the keyboard, and
-	// the development shortcuts apply.
+	// local is set when the gateway is on loopback and not Live (the
+	// sandbox): error pages then name the cause, for the developer at the
+	// keyboard, and the development shortcuts apply.
 	local   bool
 	token   *codec.Codec
 	result  sealedCookie
@@ -68,11 +68,11 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{cfg: cfg, env: cfg.Client.Environment(), cop: http.NewCrossOriginProtection(), now: time.Now}
 	// Only a gateway on this machine (the sandbox) earns the development
-	// shortcuts: a return URL taken from the request's Host and plain-http
-	// payment pages. Anything else is treated as real, whether or not its
-	// Environment says Live.
+	// shortcuts: a return URL taken from the request's Host, plain-http
+	// payment pages and causes on error pages. Anything else is treated as
+	// real, and so is a Live environment reached through a local proxy.
 	if u, err := url.Parse(h.env.BaseURL); err == nil {
-		h.local = isLoopbackHost(u.Host)
+		h.local = isLoopbackHost(u.Host) && !h.env.Live
 	}
 	if cfg.ReturnBaseURL != "" {
 		u, err := url.Parse(cfg.ReturnBaseURL)
@@ -322,7 +322,7 @@ func (h *Handler) checkRedirect(raw string) error {
 	if err != nil {
 		return fmt.Errorf("redirectUrl is not a URL")
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && (h.local && !h.env.Live)) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && h.local) {
 		return fmt.Errorf("redirectUrl scheme %q not allowed", clip(u.Scheme))
 	}
 	if u.User != nil || !h.redirectHost[strings.ToLower(u.Host)] {

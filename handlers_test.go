@@ -572,6 +572,31 @@ func TestReturnURLLength(t *testing.T) {
 	t.Logf("return URL: %d characters (%s)", len(u), u)
 }
 
+// TestErrorPagesNameTheCauseOnlyOnTheSandbox: a 500 page names the shop's
+// own mistake for the developer trying the sandbox, never on a Live
+// environment, even one reached through a proxy on this machine.
+func TestErrorPagesNameTheCauseOnlyOnTheSandbox(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("live=%t", live), func(t *testing.T) {
+			s := shoptest.New(t, shoptest.Options{})
+			f := s.Mount(func(c *pointcheckout.Config) {
+				env := s.Gateway.Environment()
+				env.Live = live
+				c.Client = s.Gateway.Client(func(cc *pointcheckout.ClientConfig) { cc.Environment = env })
+				c.ReturnBaseURL = "https://shop.example.com"
+				c.Orders = pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
+					o := s.Orders["ORD-1"]
+					o.OrderID = "" // the shop's bug
+					return &o, nil
+				})
+			})
+			got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
+			assert.Equal(t, http.StatusInternalServerError, got.Status)
+			assert.Equal(t, !live, strings.Contains(got.Body, "no order id"), got.Body)
+		})
+	}
+}
+
 // TestProgrammerErrorsAreLoggedByDefault: with no Logger, a mistake in the
 // shop's Orders reaches slog.Default at Error level.
 func TestProgrammerErrorsAreLoggedByDefault(t *testing.T) {
