@@ -584,11 +584,7 @@ func TestErrorPagesNameTheCauseOnlyOnTheSandbox(t *testing.T) {
 				env.Live = live
 				c.Client = s.Gateway.Client(func(cc *pointcheckout.ClientConfig) { cc.Environment = env })
 				c.ReturnBaseURL = "https://shop.example.com"
-				c.Orders = pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
-					o := s.Orders["ORD-1"]
-					o.OrderID = "" // the shop's bug
-					return &o, nil
-				})
+				c.Orders = ordersWithoutID(s)
 			})
 			got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
 			assert.Equal(t, http.StatusInternalServerError, got.Status)
@@ -607,17 +603,22 @@ func TestProgrammerErrorsAreLoggedByDefault(t *testing.T) {
 	s := shoptest.New(t, shoptest.Options{})
 	f := s.Mount(func(c *pointcheckout.Config) {
 		c.Logger = nil
-		c.Orders = pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
-			o := s.Orders["ORD-1"]
-			o.OrderID = "" // the shop's bug
-			return &o, nil
-		})
+		c.Orders = ordersWithoutID(s)
 	})
 	got := shoptest.PayAt(s.Browser(), f.URL, "ORD-1")
 	assert.Equal(t, http.StatusInternalServerError, got.Status)
 	assert.Contains(t, got.Body, "no order id")
 	assert.Contains(t, buf.String(), "level=ERROR")
 	assert.Contains(t, buf.String(), "no order id")
+}
+
+// ordersWithoutID is a shop's Orders with a bug: its checkout names no order.
+func ordersWithoutID(s *shoptest.Shop) pointcheckout.OrdersFunc {
+	return pointcheckout.OrdersFunc(func(*http.Request) (*pointcheckout.CheckoutRequest, error) {
+		o := s.Orders["ORD-1"]
+		o.OrderID = ""
+		return &o, nil
+	})
 }
 
 // TestPayConfirmsTheCreatedCheckout: the checkout id the create's answer
