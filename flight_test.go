@@ -202,22 +202,20 @@ func TestFlightsPanicReleasesJoiners(t *testing.T) {
 	}
 	// The joiner has no deadline, like a notification; the test's end
 	// releases it if the flight never ends.
-	jctx, cancel := context.WithCancel(context.Background())
+	cctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	jctx := &waitSpy{Context: cctx}
 	joinerDone := make(chan error, 1)
-	var joined atomic.Bool
 	go func() {
-		joined.Store(true)
 		_, err := g.do(jctx, "k", 0, func(context.Context, *Status) (flightValue, error) {
 			calls.Add(1) // only if it did not join
 			return flightValue{}, errors.New("own call")
 		})
 		joinerDone <- err
 	}()
-	for !joined.Load() {
+	for !jctx.waiting.Load() {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond) // let the joiner reach its wait
 	close(release)
 	assert.Equal(t, "updater bug", <-firstDone, "the panic reaches the first caller")
 
@@ -237,4 +235,16 @@ func TestFlightsPanicReleasesJoiners(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1", v.co.ID)
 	assert.Equal(t, int32(2), calls.Load(), "a failed call is not reused")
+}
+
+// waitSpy is a context that says when a caller first waits on it: a
+// joiner asks for Done only to wait on the flight it joined.
+type waitSpy struct {
+	context.Context
+	waiting atomic.Bool
+}
+
+func (c *waitSpy) Done() <-chan struct{} {
+	c.waiting.Store(true)
+	return c.Context.Done()
 }
