@@ -63,18 +63,8 @@ const startTimeout = 2 * time.Minute
 // A missing PostgreSQL fails tb with a message saying how to install it.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	if u := os.Getenv(EnvURL); u != "" {
-		return &Server{URL: u}
-	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	s, err := open()
 	if err != nil {
-		tb.Fatalf("pgtest: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	s, err := Start(ctx, dir)
-	if err != nil {
-		_ = os.RemoveAll(dir)
 		tb.Fatalf("%v", err)
 	}
 	tb.Cleanup(func() {
@@ -83,6 +73,26 @@ func New(tb testing.TB) *Server {
 		}
 	})
 	return s
+}
+
+// open returns the server EnvURL names, else a throwaway cluster started in
+// a new temporary directory (removed again if the start fails).
+func open() (*Server, error) {
+	if u := os.Getenv(EnvURL); u != "" {
+		return &Server{URL: u}, nil
+	}
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	s, err := Start(ctx, dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
 }
 
 // Shared is one server for every test of a package's run, started on the
@@ -99,22 +109,7 @@ type Shared struct {
 // (never skips it) with a message saying how to install it.
 func (sh *Shared) URL(tb testing.TB) string {
 	tb.Helper()
-	sh.once.Do(func() {
-		if u := os.Getenv(EnvURL); u != "" {
-			sh.srv = &Server{URL: u}
-			return
-		}
-		dir, err := os.MkdirTemp("", "pgtest-")
-		if err != nil {
-			sh.err = fmt.Errorf("pgtest: %w", err)
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-		defer cancel()
-		if sh.srv, sh.err = Start(ctx, dir); sh.err != nil {
-			_ = os.RemoveAll(dir)
-		}
-	})
+	sh.once.Do(func() { sh.srv, sh.err = open() })
 	if sh.err != nil {
 		tb.Fatalf("PostgreSQL is needed for these tests: %v", sh.err)
 	}
