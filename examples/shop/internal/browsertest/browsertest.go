@@ -59,17 +59,20 @@ func New(t *testing.T) context.Context {
 // NewTab opens a tab in the browser of ctx, closed when t ends.
 func NewTab(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	start(t, tab, cancel)
-	return tab
+	return openTab(t, browser)
 }
 
 // NewStranger opens a tab in a new browser context of the browser of ctx:
 // its own cookies, like another person's browser.
 func NewStranger(t *testing.T, browser context.Context) context.Context {
 	t.Helper()
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	return openTab(t, browser, chromedp.WithNewBrowserContext())
+}
+
+// openTab opens a tab with opts, closed when t ends.
+func openTab(t *testing.T, browser context.Context, opts ...chromedp.ContextOption) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, opts...)
 	t.Cleanup(cancel)
 	start(t, tab, cancel)
 	return tab
