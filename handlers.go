@@ -272,8 +272,8 @@ func (h *Handler) confirm(ctx context.Context, ref Ref) error {
 	return verify(ref, co)
 }
 
-// because adds the cause of a 500 to a page's message when the gateway is on
-// loopback: a developer trying the shop against the sandbox sees what their
+// because adds the cause of a 500 to a page's message when the gateway is
+// the sandbox (h.local): a developer trying the shop against the sandbox sees what their
 // Orders or configuration got wrong. Shoppers of a real shop never do.
 // Errors of this package carry no credentials.
 func (h *Handler) because(msg string, err error, status int) string {

@@ -33,9 +33,9 @@ import (
 //   - package: POST /pay through the package's Handler (behind Middleware),
 //     which creates the checkout, confirms it with a get and answers 303 to
 //     the payment page; the sandbox marks the checkout PAID
-//     (Server.Complete, no page rendered); GET /pay/return with the checkout cookie and the signed token, which
-//     fetches, verifies and records the checkout and answers 303 to the
-//     success page.
+//     (Server.Complete, no page rendered); GET /pay/return with the
+//     checkout cookie and the signed token, which fetches, verifies and
+//     records the checkout and answers 303 to the success page.
 //   - handwritten: the least a shop could write by hand for the same
 //     payment: its POST /pay marshals the request with encoding/json,
 //     POSTs checkout/web, stores the checkout id under the order and
@@ -46,9 +46,9 @@ import (
 // The handwritten side makes four loopback HTTP requests per flow (shopper
 // to shop, shop to sandbox, twice), the package five (the confirming get),
 // over keep-alive connections, against the same sandbox, through the same
-// net/http server and shopper client; both do
-// the same test bookkeeping between the two shop requests (find the
-// checkout id, Complete it, read its return URL). Each flow is a new
+// net/http server and shopper client; both do the same test bookkeeping
+// between the two shop requests (find the checkout id, Complete it, read
+// its return URL). Each flow is a new
 // shopper with an empty cookie jar on both sides; only the package's side
 // sets cookies, so storing and sending them is counted as its cost. Neither
 // shop logs. The difference between the two is what the package adds.
